@@ -1,0 +1,131 @@
+// service.hpp - plumbing shared by the sample stdio services of superd
+// (see SPEC.md, "Sample services"): error reporting, byte-exact stream
+// reading and writing, and the datagram mode every service offers when fd 0
+// is a datagram socket (a udp wait service).
+#pragma once
+
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+namespace svc {
+
+inline const char* program_name = "superd-service";
+
+// One line "PROGRAM: unable to VERB: strerror" on stderr, then exit 1.
+[[noreturn]] inline void fail(const char* verb) {
+    std::fprintf(stderr, "%s: unable to %s: %s\n", program_name, verb, std::strerror(errno));
+    std::exit(1);
+}
+
+// The client went away: the normal end of a stream service, not an error.
+inline bool peer_gone(int err) { return err == EPIPE || err == ECONNRESET || err == ETIMEDOUT; }
+
+// Waits until fd is ready; needed only if someone left the socket non-blocking.
+inline void wait_ready(int fd, short events) {
+    pollfd p{fd, events, 0};
+    while (poll(&p, 1, -1) < 0)
+        if (errno != EINTR) fail("poll");
+}
+
+// Reads up to n bytes; 0 at end of input (or when the client reset the connection).
+inline size_t read_some(int fd, void* buf, size_t n) {
+    for (;;) {
+        ssize_t got = read(fd, buf, n);
+        if (got >= 0) return static_cast<size_t>(got);
+        if (errno == EAGAIN || errno == EWOULDBLOCK) wait_ready(fd, POLLIN);
+        else if (peer_gone(errno)) return 0;
+        else if (errno != EINTR) fail("read");
+    }
+}
+
+// Writes all of data; false when the client has gone away.
+inline bool write_all(int fd, std::string_view data) {
+    while (!data.empty()) {
+        ssize_t put = write(fd, data.data(), data.size());
+        if (put >= 0) data.remove_prefix(static_cast<size_t>(put));
+        else if (errno == EAGAIN || errno == EWOULDBLOCK) wait_ready(fd, POLLOUT);
+        else if (peer_gone(errno)) return false;
+        else if (errno != EINTR) fail("write");
+    }
+    return true;
+}
+
+// A reply to one datagram, or nothing to send.
+using Reply = std::optional<std::string>;
+
+// Errors that concern one client of a datagram socket, never the socket itself:
+// that client's datagram is lost and the service carries on.
+inline bool transient(int err) {
+    switch (err) {
+    case EINTR: case EAGAIN: case ECONNREFUSED: case ECONNRESET: case EHOSTUNREACH:
+    case EHOSTDOWN: case ENETUNREACH: case ENETDOWN: case EMSGSIZE: case ENOBUFS:
+    case EPERM: case EACCES: case ENOENT: case EPIPE:
+        return true;
+    default:
+        return err == EWOULDBLOCK;
+    }
+}
+
+// An unbound AF_UNIX client has no address to answer to.
+inline bool has_return_address(const sockaddr_storage& from, socklen_t len) {
+    if (len == 0) return false;
+    return from.ss_family != AF_UNIX || len > offsetof(sockaddr_un, sun_path);
+}
+
+// Answers each datagram on fd 0 to its sender with reply(request);
+// returns after 10 seconds without a datagram.
+inline void serve_datagrams(Reply (*reply)(std::string_view request)) {
+    constexpr int idle_ms = 10'000;
+    std::vector<char> buf(65536);
+    for (;;) {
+        pollfd p{0, POLLIN, 0};
+        int ready = poll(&p, 1, idle_ms);
+        if (ready == 0) return;
+        if (ready < 0) {
+            if (errno == EINTR) continue;
+            fail("poll");
+        }
+        sockaddr_storage from{};
+        socklen_t len = sizeof from;
+        ssize_t got = recvfrom(0, buf.data(), buf.size(), MSG_DONTWAIT,
+                               reinterpret_cast<sockaddr*>(&from), &len);
+        if (got < 0) {
+            if (transient(errno)) continue;
+            fail("receive");
+        }
+        if (!has_return_address(from, len)) continue;
+        Reply answer = reply(std::string_view(buf.data(), static_cast<size_t>(got)));
+        if (answer && sendto(0, answer->data(), answer->size(), MSG_DONTWAIT,
+                             reinterpret_cast<const sockaddr*>(&from), len) < 0 &&
+            !transient(errno))
+            fail("send");
+    }
+}
+
+// The whole program: datagram mode if fd 0 is a datagram socket, otherwise
+// stream() with the connection (or any other input) on fds 0 and 1.
+inline int run(const char* name, void (*stream)(), Reply (*reply)(std::string_view request)) {
+    program_name = name;
+    std::signal(SIGPIPE, SIG_IGN);  // a vanished client shows up as EPIPE instead
+    int type = 0;
+    socklen_t len = sizeof type;
+    if (getsockopt(0, SOL_SOCKET, SO_TYPE, &type, &len) == 0 && type == SOCK_DGRAM)
+        serve_datagrams(reply);
+    else
+        stream();
+    return 0;
+}
+
+}  // namespace svc

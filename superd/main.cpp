@@ -1,0 +1,45 @@
+// superd: command line -> table -> supervisor -> exit status (superd(8)).
+#include <cstdio>
+
+#include "cli.hpp"
+#include "log.hpp"
+#include "supervisor.hpp"
+#include "table_loader.hpp"
+
+using namespace superd;
+
+namespace {
+constexpr int kExitOk = 0;
+constexpr int kExitFailure = 1;
+constexpr int kExitUsage = 2;
+}  // namespace
+
+int main(int argc, char** argv) {
+  CliResult cli = ParseCommandLine(argc, argv);
+  if (!cli.error.empty()) {
+    std::fprintf(stderr, "superd: %s\nTry 'superd --help'.\n", cli.error.c_str());
+    return kExitUsage;
+  }
+  const Options& options = cli.options;
+  if (options.help) {
+    std::fputs(cli.help.c_str(), stdout);
+    return kExitOk;
+  }
+  if (options.version) {
+    std::printf("superd %s\n", SUPERD_VERSION);
+    return kExitOk;
+  }
+  Log::SetLevel(options.log_level);
+
+  LoadResult loaded = LoadTable(options.config);
+  if (!loaded.table) {
+    std::fputs(loaded.diagnostics.FormatAll().c_str(), stderr);
+    return kExitFailure;
+  }
+  if (options.check) {
+    std::printf("%s: ok, %zu services\n", options.config.c_str(),
+                loaded.table->services.size());
+    return kExitOk;
+  }
+  return Supervisor::Run(*loaded.table) ? kExitOk : kExitFailure;
+}

@@ -1,0 +1,298 @@
+#include "supervisor.hpp"
+
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "listener.hpp"
+#include "log.hpp"
+
+namespace superd {
+namespace {
+
+constexpr const char* kSelf = "superd";
+// Connections accepted per wake-up of one listener, so that one busy
+// service cannot starve the others.
+constexpr int kAcceptBatch = 32;
+// After EMFILE/ENFILE, how long a listener rests before trying again.
+constexpr auto kDescriptorBackoff = std::chrono::milliseconds(100);
+
+double SecondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+      .count();
+}
+
+// A closed fd 0, 1 or 2 would be reused by a socket, which a child would
+// then get as stdin or stderr by accident.
+void OccupyStandardDescriptors() {
+  for (int fd = 0; fd <= 2; ++fd) {
+    if (fcntl(fd, F_GETFD) < 0) open("/dev/null", O_RDWR);
+  }
+}
+
+}  // namespace
+
+bool Supervisor::Run(const ServiceTable& table) {
+  OccupyStandardDescriptors();
+  Supervisor supervisor(table);
+  if (!supervisor.Start()) return false;
+  supervisor.loop_.Run();
+  LOG_INFO(kSelf, "stopped");
+  return true;
+}
+
+Supervisor::Supervisor(const ServiceTable& table)
+    : table_(table),
+      signals_({SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGUSR1}) {
+  for (const Service& s : table.services)
+    services_.push_back({&s, std::make_unique<SpawnPlan>(s), {}});
+}
+
+int Supervisor::SockType(const ServiceState& state) const {
+  return state.service->protocol == Protocol::kUdp ? SOCK_DGRAM : SOCK_STREAM;
+}
+
+bool Supervisor::Start() {
+  if (!signals_.error().empty()) {
+    LOG_ERROR(kSelf, "%s", signals_.error().c_str());
+    return false;
+  }
+  UniqueFd dev_null(open("/dev/null", O_RDWR | O_CLOEXEC));
+  if (!dev_null) {
+    LOG_ERROR(kSelf, "unable to open /dev/null: %s", strerror(errno));
+    return false;
+  }
+  spawner_.emplace(std::move(dev_null));
+  size_t sockets = 0, enabled = 0;
+  bool ok = true;
+  for (ServiceState& state : services_) {
+    if (state.service->disabled) {
+      LOG_INFO(state.service->name.c_str(), "disabled");
+      continue;
+    }
+    ok = OpenListeners(state) && ok;  // report every failure, not the first
+    sockets += state.listeners.size();
+    ++enabled;
+  }
+  if (!ok) return false;
+  loop_.Watch(signals_.fd(), [this] { OnSignal(); });
+  for (size_t s = 0; s < services_.size(); ++s) {
+    for (size_t l = 0; l < services_[s].listeners.size(); ++l)
+      loop_.Watch(services_[s].listeners[l].fd.get(),
+                  [this, s, l] { OnReadable(s, l); });
+  }
+  LOG_INFO(kSelf, "ready: %zu services listening on %zu sockets", enabled,
+           sockets);
+  return true;
+}
+
+bool Supervisor::OpenListeners(ServiceState& state) {
+  const Service& service = *state.service;
+  ListenOptions options{SockType(state), service.backlog, !service.wait};
+  bool ok = true;
+  for (const Endpoint& endpoint : service.listen) {
+    auto opened = OpenListener(endpoint, options);
+    if (auto* error = std::get_if<std::string>(&opened)) {
+      LOG_ERROR(service.name.c_str(), "%s %s", error->c_str(),
+                endpoint.address.ToString().c_str());
+      ok = false;
+      continue;
+    }
+    state.listeners.push_back({&endpoint, std::move(std::get<UniqueFd>(opened))});
+    LOG_DEBUG(service.name.c_str(), "listening on %s",
+              endpoint.address.ToString().c_str());
+  }
+  return ok;
+}
+
+void Supervisor::OnReadable(size_t s, size_t l) {
+  ServiceState& state = services_[s];
+  Listener& listener = state.listeners[l];
+  if (!state.service->wait) {
+    AcceptConnections(s, l);
+    return;
+  }
+  Connection connection{true, SockType(state), listener.endpoint->address, {}, 0, 0};
+  listener.busy = true;  // until its program exits
+  Spawn(s, l, listener.fd.get(), connection);
+  Refresh(s);
+}
+
+void Supervisor::AcceptConnections(size_t s, size_t l) {
+  ServiceState& state = services_[s];
+  Listener& listener = state.listeners[l];
+  for (int i = 0; i < kAcceptBatch && CanSpawn(state); ++i) {
+    Connection c{false, SOCK_STREAM, listener.endpoint->address, {}, 0, 0};
+    socklen_t len = c.remote.capacity();
+    UniqueFd conn(accept4(listener.fd.get(), c.remote.get(), &len, SOCK_CLOEXEC));
+    if (!conn) {
+      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+        LOG_WARNING(state.service->name.c_str(), "unable to accept: %s",
+                    strerror(errno));
+        int fd = listener.fd.get();
+        loop_.SetActive(fd, false);
+        loop_.AddTimer(EventLoop::Clock::now() + kDescriptorBackoff,
+                       [this, s] { Refresh(s); });
+        return;
+      }
+      if (errno == EINTR || errno == ECONNABORTED || errno == EPROTO) continue;
+      return;  // EAGAIN: drained
+    }
+    c.remote.set_size(len);
+    if (c.local.family() == AF_UNIX) {
+      ucred cred{};
+      socklen_t clen = sizeof cred;
+      getsockopt(conn.get(), SOL_SOCKET, SO_PEERCRED, &cred, &clen);
+      c.peer_uid = cred.uid;
+      c.peer_gid = cred.gid;
+    } else if (listener.endpoint->dual_stack) {
+      socklen_t llen = c.local.capacity();
+      if (getsockname(conn.get(), c.local.get(), &llen) == 0) c.local.set_size(llen);
+    }
+    Spawn(s, std::nullopt, conn.get(), c);
+  }
+  Refresh(s);
+}
+
+void Supervisor::Spawn(size_t s, std::optional<size_t> waited_listener,
+                       int socket, const Connection& c) {
+  ServiceState& state = services_[s];
+  const char* name = state.service->name.c_str();
+  state.plan->SetConnection(c);
+  SpawnResult r = spawner_->Spawn(*state.plan, socket);
+  if (r.pid < 0) {
+    ++state.failed;
+    LOG_WARNING(name, "unable to fork: %s", strerror(r.error));
+    if (waited_listener) state.listeners[*waited_listener].busy = false;
+    return;
+  }
+  instances_.Add(r.pid, {s, waited_listener, std::chrono::steady_clock::now(),
+                         r.failed_step != nullptr});
+  ++state.running;
+  if (r.failed_step != nullptr) {
+    ++state.failed;
+    if (std::strcmp(r.failed_step, "exec") == 0)
+      LOG_WARNING(name, "unable to exec %s: %s", state.plan->program(),
+                  strerror(r.error));
+    else
+      LOG_WARNING(name, "unable to %s for %s: %s", r.failed_step,
+                  state.plan->program(), strerror(r.error));
+    return;
+  }
+  ++state.spawned;
+  if (c.wait)
+    LOG_INFO(name, "started pid %d", r.pid);
+  else if (c.local.family() == AF_UNIX)
+    LOG_INFO(name, "connection from uid %u gid %u, pid %d", c.peer_uid,
+             c.peer_gid, r.pid);
+  else
+    LOG_INFO(name, "connection from %s, pid %d", c.remote.ToString().c_str(),
+             r.pid);
+}
+
+bool Supervisor::CanSpawn(const ServiceState& state) const {
+  return !stopping_ && state.running < state.service->max_instances &&
+         static_cast<int>(instances_.size()) < table_.max_children;
+}
+
+// Back-pressure by not watching: a listener is polled only while its
+// service may start another instance and no wait program holds it.
+void Supervisor::Refresh(size_t s) {
+  ServiceState& state = services_[s];
+  const bool can = CanSpawn(state);
+  for (Listener& l : state.listeners) loop_.SetActive(l.fd.get(), can && !l.busy);
+  const bool at_limit = state.running >= state.service->max_instances;
+  if (at_limit && !state.at_limit_logged && !state.service->wait)
+    LOG_INFO(state.service->name.c_str(),
+             "max_instances (%d) reached; new connections wait", state.service->max_instances);
+  state.at_limit_logged = at_limit;
+}
+
+void Supervisor::RefreshAll() {
+  for (size_t s = 0; s < services_.size(); ++s) Refresh(s);
+}
+
+void Supervisor::OnSignal() {
+  while (int signal = signals_.Next()) {
+    switch (signal) {
+      case SIGCHLD:
+        Reap();
+        break;
+      case SIGTERM:
+      case SIGINT:
+        BeginShutdown(signal);
+        break;
+      default:
+        LOG_WARNING(kSelf, "%s is not supported yet; ignored",
+                    signal == SIGHUP ? "reload (SIGHUP)" : "SIGUSR1");
+    }
+  }
+}
+
+void Supervisor::Reap() {
+  const bool was_full = static_cast<int>(instances_.size()) >= table_.max_children;
+  int status;
+  pid_t pid;
+  while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+    std::optional<Instance> instance = instances_.Remove(pid);
+    if (!instance) continue;  // not ours (e.g. inherited)
+    ServiceState& state = services_[instance->service];
+    --state.running;
+    if (instance->waited_listener)
+      state.listeners[*instance->waited_listener].busy = false;
+    LogExit(state, pid, status, *instance);
+    if (!was_full) Refresh(instance->service);
+  }
+  if (was_full) RefreshAll();
+  if (stopping_ && instances_.empty()) loop_.Stop();
+}
+
+void Supervisor::LogExit(const ServiceState& state, pid_t pid, int status,
+                         const Instance& instance) {
+  if (instance.exec_failed) return;  // already reported
+  const char* name = state.service->name.c_str();
+  const double seconds = SecondsSince(instance.started);
+  if (WIFSIGNALED(status)) {
+    const char* abbrev = sigabbrev_np(WTERMSIG(status));
+    LOG_INFO(name, "pid %d killed by signal %d (SIG%s) after %.3fs", pid,
+             WTERMSIG(status), abbrev ? abbrev : "?", seconds);
+  } else {
+    LOG_INFO(name, "pid %d exited with status %d after %.3fs", pid,
+             WEXITSTATUS(status), seconds);
+  }
+}
+
+void Supervisor::BeginShutdown(int signal) {
+  if (stopping_) return;
+  stopping_ = true;
+  LOG_INFO(kSelf, "stopping on SIG%s; %zu instances running",
+           sigabbrev_np(signal), instances_.size());
+  CloseListeners();
+  if (instances_.empty()) {
+    loop_.Stop();
+    return;
+  }
+  instances_.SignalAll(SIGTERM);
+  kill_timer_ = loop_.AddTimer(
+      EventLoop::Clock::now() + table_.shutdown_grace, [this] {
+        LOG_WARNING(kSelf, "shutdown_grace over; killing %zu instances",
+                    instances_.size());
+        instances_.SignalAll(SIGKILL);
+      });
+}
+
+void Supervisor::CloseListeners() {
+  for (ServiceState& state : services_) {
+    for (Listener& l : state.listeners) {
+      loop_.Unwatch(l.fd.get());
+      l.fd.Reset();
+      RemoveUnixSocketFile(*l.endpoint);
+    }
+  }
+}
+
+}  // namespace superd

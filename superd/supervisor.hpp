@@ -1,0 +1,73 @@
+// Supervisor: wires the loop. Binds every endpoint of the table, then:
+// readable listener -> accept -> spawn -> instances; SIGCHLD -> reap -> log
+// exit -> watch the listener again; SIGTERM/SIGINT -> stop. The one layer
+// that logs what the layers below it report. Never blocks outside poll().
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "event_loop.hpp"
+#include "fd.hpp"
+#include "instances.hpp"
+#include "signals.hpp"
+#include "spawn_plan.hpp"
+#include "spawner.hpp"
+#include "table.hpp"
+
+namespace superd {
+
+class Supervisor {
+ public:
+  // Serves `table` until SIGTERM or SIGINT. Returns false, having logged
+  // why, when superd could not start (a socket that cannot be bound).
+  static bool Run(const ServiceTable& table);
+
+ private:
+  struct Listener {
+    const Endpoint* endpoint;
+    UniqueFd fd;
+    bool busy = false;  // a wait service's program holds the socket
+  };
+  struct ServiceState {
+    const Service* service;
+    std::unique_ptr<SpawnPlan> plan;
+    std::vector<Listener> listeners;
+    int running = 0;
+    bool at_limit_logged = false;
+    uint64_t spawned = 0, failed = 0;
+  };
+
+  explicit Supervisor(const ServiceTable& table);
+  bool Start();
+  bool OpenListeners(ServiceState& state);
+  int SockType(const ServiceState& state) const;
+
+  void OnReadable(size_t service, size_t listener);
+  void AcceptConnections(size_t service, size_t listener);
+  void Spawn(size_t service, std::optional<size_t> waited_listener,
+             int socket, const Connection& connection);
+  bool CanSpawn(const ServiceState& state) const;
+  void Refresh(size_t service);
+  void RefreshAll();
+
+  void OnSignal();
+  void Reap();
+  void LogExit(const ServiceState& state, pid_t pid, int status,
+               const Instance& instance);
+  void BeginShutdown(int signal);
+  void CloseListeners();
+
+  const ServiceTable& table_;
+  EventLoop loop_;
+  SignalSet signals_;
+  std::optional<Spawner> spawner_;
+  Instances instances_;
+  std::vector<ServiceState> services_;
+  bool stopping_ = false;
+  std::optional<EventLoop::TimerId> kill_timer_;
+};
+
+}  // namespace superd

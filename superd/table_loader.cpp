@@ -1,0 +1,512 @@
+#include "table_loader.hpp"
+
+#include <grp.h>
+#include <pwd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <tuple>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "values.hpp"
+
+namespace superd {
+namespace {
+
+// A key and its value, as found in the file (so errors point at either).
+struct Entry {
+  YAML::Node key;
+  YAML::Node value;
+};
+using Entries = std::map<std::string, Entry>;
+
+const std::set<std::string> kTopKeys = {"max_children", "shutdown_grace",
+                                        "defaults", "services"};
+const std::set<std::string> kServiceKeys = {
+    "listen",  "protocol", "wait",          "program",           "args",
+    "user",    "group",    "env",           "working_directory", "umask",
+    "nice",    "max_instances", "stderr",   "backlog",           "disabled"};
+
+Position Pos(const YAML::Node& node) {
+  const YAML::Mark mark = node.Mark();
+  if (mark.is_null()) return {};
+  return {mark.line + 1, mark.column + 1};
+}
+
+// yaml-cpp gives an empty value (`key:`) no position; point at its key.
+Position Pos(const Entry& e) {
+  Position p = Pos(e.value);
+  return p.line > 0 ? p : Pos(e.key);
+}
+
+const char* KindName(const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Sequence: return "a list";
+    case YAML::NodeType::Map: return "a map";
+    case YAML::NodeType::Null: return "nothing";
+    default: return "a scalar";
+  }
+}
+
+class Loader {
+ public:
+  explicit Loader(Diagnostics& diag) : diag_(diag) {}
+
+  void Load(const YAML::Node& root, ServiceTable& table);
+
+ private:
+  void Error(Position p, std::string message) {
+    diag_.Error(p, std::move(message));
+  }
+  // The entries of a map node; unknown and duplicate keys are reported.
+  Entries ReadMap(const YAML::Node& map, const std::set<std::string>& known,
+                  const std::string& what);
+
+  bool Scalar(const std::string& key, const Entry& e, std::string& out);
+  template <typename T>
+  bool Check(const std::string& key, const Entry& e, const Parsed<T>& parsed,
+             T& out);
+  void Integer(const std::string& key, const Entry& e, long long min,
+               long long max, int& out);
+  void Bool(const std::string& key, const Entry& e, bool& out);
+  void Duration(const std::string& key, const Entry& e, superd::Duration& out);
+  std::vector<Entry> StringList(const std::string& key, const Entry& e);
+
+  void LoadService(const std::string& name, const YAML::Node& key,
+                   const YAML::Node& body, const Entries& defaults,
+                   Service& service);
+  void LoadListen(const Entry& e, Service& service);
+  void LoadProgram(const Entries& entries, Service& service);
+  void LoadCredentials(const Entries& entries, Service& service);
+  void LoadEnv(const Entry& e, Service& service);
+  void LoadDirectory(const Entry& e, Service& service);
+  void CheckEndpointsUnique(const ServiceTable& table,
+                            const std::map<std::string, Position>& where);
+
+  Diagnostics& diag_;
+};
+
+Entries Loader::ReadMap(const YAML::Node& map,
+                        const std::set<std::string>& known,
+                        const std::string& what) {
+  Entries entries;
+  for (auto it = map.begin(); it != map.end(); ++it) {
+    const YAML::Node key = it->first;
+    if (!key.IsScalar()) {
+      Error(Pos(key), what + " keys must be strings");
+      continue;
+    }
+    const std::string name = key.Scalar();
+    if (!known.empty() && !known.contains(name)) {
+      Error(Pos(key), "unknown key '" + name + "'" +
+                          (what.empty() ? "" : " in " + what));
+      continue;
+    }
+    auto [prev, inserted] = entries.emplace(name, Entry{key, it->second});
+    if (!inserted) {
+      Error(Pos(key), "duplicate key '" + name + "' (first at line " +
+                          std::to_string(Pos(prev->second.key).line) + ")");
+    }
+  }
+  return entries;
+}
+
+bool Loader::Scalar(const std::string& key, const Entry& e, std::string& out) {
+  if (!e.value.IsScalar()) {
+    Error(Pos(e), key + ": expected a value, not " + KindName(e.value));
+    return false;
+  }
+  out = e.value.Scalar();
+  return true;
+}
+
+template <typename T>
+bool Loader::Check(const std::string& key, const Entry& e,
+                   const Parsed<T>& parsed, T& out) {
+  if (auto* error = std::get_if<std::string>(&parsed)) {
+    Error(Pos(e), key + ": " + *error);
+    return false;
+  }
+  out = std::get<T>(parsed);
+  return true;
+}
+
+void Loader::Integer(const std::string& key, const Entry& e, long long min,
+                     long long max, int& out) {
+  std::string text;
+  long long n;
+  if (Scalar(key, e, text) && Check(key, e, ParseInteger(text, min, max), n))
+    out = static_cast<int>(n);
+}
+
+void Loader::Bool(const std::string& key, const Entry& e, bool& out) {
+  std::string text;
+  if (!Scalar(key, e, text)) return;
+  bool value;
+  if (!YAML::convert<bool>::decode(e.value, value)) {
+    Error(Pos(e), key + ": expected true or false, not '" + text + "'");
+    return;
+  }
+  out = value;
+}
+
+void Loader::Duration(const std::string& key, const Entry& e,
+                      superd::Duration& out) {
+  std::string text;
+  if (Scalar(key, e, text)) Check(key, e, ParseDuration(text), out);
+}
+
+// A scalar or a list of scalars, as entries (each with its own position).
+std::vector<Entry> Loader::StringList(const std::string& key, const Entry& e) {
+  std::vector<Entry> items;
+  if (e.value.IsScalar()) return {e};
+  if (!e.value.IsSequence()) {
+    Error(Pos(e), key + ": expected a string or a list of strings, not " +
+                      KindName(e.value));
+    return items;
+  }
+  for (const YAML::Node& item : e.value) {
+    if (item.IsScalar())
+      items.push_back({e.key, item});
+    else
+      Error(Pos(item), key + ": expected a string, not " + KindName(item));
+  }
+  return items;
+}
+
+void Loader::Load(const YAML::Node& root, ServiceTable& table) {
+  if (!root.IsMap()) {
+    Error(Pos(root), "the table must be a map with a 'services' key, not " +
+                         std::string(KindName(root)));
+    return;
+  }
+  Entries top = ReadMap(root, kTopKeys, "");
+  if (auto it = top.find("max_children"); it != top.end())
+    Integer("max_children", it->second, 1, 1 << 20, table.max_children);
+  if (auto it = top.find("shutdown_grace"); it != top.end())
+    Duration("shutdown_grace", it->second, table.shutdown_grace);
+
+  Entries defaults;
+  if (auto it = top.find("defaults"); it != top.end()) {
+    if (it->second.value.IsMap())
+      defaults = ReadMap(it->second.value, kServiceKeys, "defaults");
+    else if (!it->second.value.IsNull())
+      Error(Pos(it->second), "defaults: expected a map, not " +
+                                 std::string(KindName(it->second.value)));
+  }
+
+  auto services = top.find("services");
+  if (services == top.end()) {
+    Error(Pos(root), "missing required key 'services'");
+    return;
+  }
+  const YAML::Node& body = services->second.value;
+  if (body.IsNull()) return;  // an empty table is valid: it serves nothing
+  if (!body.IsMap()) {
+    Error(Pos(services->second),
+          "services: expected a map of services, not " +
+              std::string(KindName(body)));
+    return;
+  }
+  std::map<std::string, Position> where;
+  for (auto& [name, e] : ReadMap(body, {}, "services")) {
+    Service service;
+    LoadService(name, e.key, e.value, defaults, service);
+    where[name] = Pos(e.key);
+    table.services.push_back(std::move(service));
+  }
+  // Entries keeps names sorted; serve (and log) in the file's order.
+  std::sort(table.services.begin(), table.services.end(),
+            [&](const Service& a, const Service& b) {
+              return std::tie(where[a.name].line, where[a.name].column) <
+                     std::tie(where[b.name].line, where[b.name].column);
+            });
+  CheckEndpointsUnique(table, where);
+}
+
+void Loader::LoadService(const std::string& name, const YAML::Node& key,
+                         const YAML::Node& body, const Entries& defaults,
+                         Service& service) {
+  service.name = name;
+  const std::string what = "service '" + name + "'";
+  bool name_ok = !name.empty() &&
+                 std::all_of(name.begin(), name.end(), [](unsigned char c) {
+                   return std::isalnum(c) || c == '-' || c == '_' || c == '.';
+                 });
+  if (!name_ok)
+    Error(Pos(key), "invalid service name '" + name +
+                        "' (letters, digits, '-', '_' and '.' only)");
+  if (!body.IsMap()) {
+    Error(body.IsNull() ? Pos(key) : Pos(body),
+          what + ": expected a map of settings, not " + KindName(body));
+    return;
+  }
+  Entries entries = ReadMap(body, kServiceKeys, what);
+  for (const auto& [k, e] : defaults) entries.emplace(k, e);  // inherit
+
+  auto find = [&](const char* k) -> const Entry* {
+    auto it = entries.find(k);
+    return it == entries.end() ? nullptr : &it->second;
+  };
+  if (auto* e = find("disabled")) Bool("disabled", *e, service.disabled);
+  if (auto* e = find("protocol")) {
+    std::string text;
+    if (Scalar("protocol", *e, text)) {
+      if (text == "tcp") service.protocol = Protocol::kTcp;
+      else if (text == "udp") service.protocol = Protocol::kUdp;
+      else Error(Pos(*e), "protocol: expected tcp or udp, not '" + text + "'");
+    }
+  }
+  service.wait = service.protocol == Protocol::kUdp;
+  if (auto* e = find("wait")) {
+    Bool("wait", *e, service.wait);
+    if (service.protocol == Protocol::kUdp && !service.wait)
+      Error(Pos(*e), "wait: udp services are wait services; "
+                     "'wait: false' needs protocol tcp");
+  }
+  if (auto* e = find("listen")) LoadListen(*e, service);
+  else Error(Pos(key), what + ": missing required key 'listen'");
+  LoadProgram(entries, service);
+  if (!find("program")) Error(Pos(key), what + ": missing required key 'program'");
+  LoadCredentials(entries, service);
+  if (auto* e = find("env")) LoadEnv(*e, service);
+  if (auto* e = find("working_directory")) LoadDirectory(*e, service);
+  if (auto* e = find("umask")) {
+    std::string text;
+    unsigned mask;
+    if (Scalar("umask", *e, text) && Check("umask", *e, ParseUmask(text), mask))
+      service.umask = mask;
+  }
+  if (auto* e = find("nice")) Integer("nice", *e, -20, 19, service.nice);
+  if (auto* e = find("max_instances"))
+    Integer("max_instances", *e, 1, 1 << 20, service.max_instances);
+  if (auto* e = find("backlog")) Integer("backlog", *e, 1, 65535, service.backlog);
+  if (auto* e = find("stderr")) {
+    std::string text;
+    if (Scalar("stderr", *e, text)) {
+      if (text == "inherit") service.stderr_mode = StderrMode::kInherit;
+      else if (text == "null") service.stderr_mode = StderrMode::kNull;
+      else if (text == "socket") service.stderr_mode = StderrMode::kSocket;
+      else Error(Pos(*e), "stderr: expected inherit, null or socket, not '" +
+                              text + "'");
+    }
+  }
+}
+
+void Loader::LoadListen(const Entry& e, Service& service) {
+  const int socktype =
+      service.protocol == Protocol::kUdp ? SOCK_DGRAM : SOCK_STREAM;
+  for (const Entry& item : StringList("listen", e)) {
+    const std::string text = item.value.Scalar();
+    ListenParts parts;
+    if (!Check("listen", item, ParseListen(text), parts)) continue;
+    if (parts.unix_socket) {
+      service.listen.push_back({text, SocketAddress::Unix(parts.path), false});
+      continue;
+    }
+    if (parts.host.empty()) {  // every address: one dual-stack socket
+      auto port = ResolvePort(parts.port, socktype == SOCK_DGRAM ? "udp" : "tcp");
+      uint16_t number;
+      if (Check("listen", item, port, number))
+        service.listen.push_back(
+            {text, SocketAddress::Any(AF_INET6, number), true});
+      continue;
+    }
+    std::vector<SocketAddress> addresses;
+    if (!Check("listen", item, ResolveInet(parts.host, parts.port, socktype),
+               addresses))
+      continue;
+    for (const SocketAddress& a : addresses)
+      service.listen.push_back({text, a, false});
+  }
+  if (service.listen.empty() && e.value.IsSequence() && e.value.size() == 0)
+    Error(Pos(e), "listen: expected at least one address");
+}
+
+void Loader::LoadProgram(const Entries& entries, Service& service) {
+  if (auto it = entries.find("args"); it != entries.end()) {
+    const Entry& e = it->second;
+    if (!e.value.IsSequence() && !e.value.IsNull()) {
+      Error(Pos(e), "args: expected a list of strings, not " +
+                        std::string(KindName(e.value)));
+    } else {
+      for (const Entry& item : StringList("args", e))
+        service.args.push_back(item.value.Scalar());
+    }
+  }
+  auto it = entries.find("program");
+  if (it == entries.end() ||
+      !Scalar("program", it->second, service.program))
+    return;
+  const Entry& e = it->second;
+  const std::string& path = service.program;
+  if (path.empty() || path[0] != '/') {
+    Error(Pos(e), "program: must be an absolute path, not '" + path + "'");
+    return;
+  }
+  if (service.disabled) return;  // a disabled entry may name a missing program
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0) {
+    Error(Pos(e), "program: unable to find " + path + ": " + strerror(errno));
+  } else if (!S_ISREG(st.st_mode)) {
+    Error(Pos(e), "program: " + path + " is not a regular file");
+  } else if (access(path.c_str(), X_OK) != 0) {
+    Error(Pos(e), "program: " + path + " is not executable");
+  }
+}
+
+void Loader::LoadCredentials(const Entries& entries, Service& service) {
+  auto user_it = entries.find("user");
+  auto group_it = entries.find("group");
+  if (user_it == entries.end() && group_it == entries.end()) return;
+  Credentials creds;
+  bool ok = true;
+  bool have_group = false;
+  if (group_it != entries.end()) {
+    const Entry& e = group_it->second;
+    std::string text;
+    ok = Scalar("group", e, text);
+    if (ok) {
+      auto number = ParseInteger(text, 0, 0xfffffffe);
+      if (auto* gid = std::get_if<long long>(&number)) {
+        creds.gid = static_cast<gid_t>(*gid);
+      } else if (const group* gr = getgrnam(text.c_str())) {
+        creds.gid = gr->gr_gid;
+      } else {
+        Error(Pos(e), "group: unknown group '" + text + "'");
+        ok = false;
+      }
+      have_group = true;
+    }
+  }
+  if (user_it != entries.end()) {
+    const Entry& e = user_it->second;
+    std::string text;
+    if (!Scalar("user", e, text)) return;
+    const passwd* pw = nullptr;
+    auto number = ParseInteger(text, 0, 0xfffffffe);
+    if (auto* uid = std::get_if<long long>(&number)) {
+      creds.uid = static_cast<uid_t>(*uid);
+      pw = getpwuid(creds.uid);
+      if (pw == nullptr && !have_group) {
+        Error(Pos(e), "user: uid " + text +
+                          " has no passwd entry; set 'group' as well");
+        return;
+      }
+    } else if ((pw = getpwnam(text.c_str())) == nullptr) {
+      Error(Pos(e), "user: unknown user '" + text + "'");
+      return;
+    } else {
+      creds.uid = pw->pw_uid;
+    }
+    if (pw != nullptr) {
+      creds.user_name = pw->pw_name;
+      if (!have_group) creds.gid = pw->pw_gid;
+    }
+  } else {
+    creds.uid = geteuid();
+  }
+  if (!ok) return;
+  creds.groups = {creds.gid};
+  if (!creds.user_name.empty()) {
+    int n = 64;
+    std::vector<gid_t> groups(n);
+    while (getgrouplist(creds.user_name.c_str(), creds.gid, groups.data(),
+                        &n) < 0)
+      groups.resize(n *= 2);
+    groups.resize(n);
+    creds.groups = groups;
+  }
+  service.credentials = creds;
+}
+
+void Loader::LoadEnv(const Entry& e, Service& service) {
+  if (e.value.IsNull()) return;
+  if (!e.value.IsMap()) {
+    Error(Pos(e), "env: expected a map of NAME: value, not " +
+                      std::string(KindName(e.value)));
+    return;
+  }
+  for (auto& [name, item] : ReadMap(e.value, {}, "env")) {
+    bool valid = !name.empty() && !std::isdigit(static_cast<unsigned char>(name[0])) &&
+                 std::all_of(name.begin(), name.end(), [](unsigned char c) {
+                   return std::isalnum(c) || c == '_';
+                 });
+    std::string value;
+    if (!valid)
+      Error(Pos(item.key), "env: invalid variable name '" + name + "'");
+    else if (Scalar("env: " + name, item, value))
+      service.env.emplace_back(name, value);
+  }
+}
+
+void Loader::LoadDirectory(const Entry& e, Service& service) {
+  std::string path;
+  if (!Scalar("working_directory", e, path)) return;
+  struct stat st;
+  if (path.empty() || path[0] != '/')
+    Error(Pos(e), "working_directory: must be an absolute path, not '" + path + "'");
+  else if (stat(path.c_str(), &st) != 0)
+    Error(Pos(e), "working_directory: unable to find " + path + ": " + strerror(errno));
+  else if (!S_ISDIR(st.st_mode))
+    Error(Pos(e), "working_directory: " + path + " is not a directory");
+  else
+    service.working_directory = path;
+}
+
+// Two services cannot own one socket.
+void Loader::CheckEndpointsUnique(const ServiceTable& table,
+                                  const std::map<std::string, Position>& where) {
+  std::map<std::string, std::string> owner;  // "ADDRESS/PROTO" -> service
+  for (const Service& s : table.services) {
+    if (s.disabled) continue;
+    for (const Endpoint& ep : s.listen) {
+      std::string id = ep.address.ToString() +
+                       (s.protocol == Protocol::kUdp ? "/udp" : "/tcp");
+      auto [it, inserted] = owner.emplace(id, s.name);
+      if (!inserted && it->second != s.name)
+        Error(where.at(s.name), "service '" + s.name + "': " + id +
+                                    " is already used by service '" +
+                                    it->second + "'");
+    }
+  }
+}
+
+}  // namespace
+
+LoadResult ParseTable(const std::string& text, const std::string& path) {
+  LoadResult result{std::nullopt, Diagnostics(path)};
+  ServiceTable table;
+  table.path = path;
+  try {
+    YAML::Node root = YAML::Load(text);
+    Loader(result.diagnostics).Load(root, table);
+  } catch (const YAML::Exception& e) {
+    result.diagnostics.Error({e.mark.line + 1, e.mark.column + 1}, e.msg);
+  }
+  if (result.diagnostics.empty()) result.table = std::move(table);
+  return result;
+}
+
+LoadResult LoadTable(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) {
+    LoadResult result{std::nullopt, Diagnostics(path)};
+    result.diagnostics.Error({}, std::string("unable to read the table: ") +
+                                     strerror(errno));
+    return result;
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  return ParseTable(text.str(), path);
+}
+
+}  // namespace superd

@@ -1,0 +1,36 @@
+// Pure parsers for the scalar forms of the service table: durations,
+// integers, octal modes, `listen` entries. Each returns the value or the
+// reason it is not one; none does I/O.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <string_view>
+#include <variant>
+
+namespace superd {
+
+template <typename T>
+using Parsed = std::variant<T, std::string>;  // value, or what is wrong
+
+// "250ms", "10s", "5m", "1h", or a bare number of seconds.
+Parsed<std::chrono::milliseconds> ParseDuration(std::string_view text);
+
+// A decimal integer within [min, max].
+Parsed<long long> ParseInteger(std::string_view text, long long min,
+                               long long max);
+
+// An octal file mode creation mask, "022" or "0027" (at most 0777).
+Parsed<unsigned> ParseUmask(std::string_view text);
+
+// The parts of one `listen` entry.
+struct ListenParts {
+  bool unix_socket = false;
+  std::string path;  // unix: the absolute path
+  std::string host;  // inet: empty for every address ("*:PORT", "PORT")
+  std::string port;  // inet: number or /etc/services name
+};
+// "HOST:PORT", "[V6]:PORT", "*:PORT", "PORT", "unix:/PATH".
+Parsed<ListenParts> ParseListen(std::string_view text);
+
+}  // namespace superd
