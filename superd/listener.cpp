@@ -7,32 +7,33 @@
 
 #include <cerrno>
 #include <cstring>
+#include <optional>
 
 namespace superd {
 namespace {
 
-std::string Reason(const char* what) {
-  return std::string(what) + ": " + strerror(errno);
-}
+ListenError Failed(const char* verb) { return {verb, strerror(errno)}; }
 
 // A socket file left by a process that is gone is replaced; one that still
 // answers, or any other kind of file, is not.
-std::string ClearStaleUnixSocket(const SocketAddress& address, int socktype) {
+std::optional<ListenError> ClearStaleUnixSocket(const SocketAddress& address,
+                                                int socktype) {
   const std::string path = address.UnixPath();
   struct stat st;
-  if (lstat(path.c_str(), &st) != 0) return "";
-  if (!S_ISSOCK(st.st_mode)) return "unable to bind: " + path + " exists and is not a socket";
+  if (lstat(path.c_str(), &st) != 0) return std::nullopt;
+  if (!S_ISSOCK(st.st_mode))
+    return ListenError{"bind", "the file exists and is not a socket"};
   UniqueFd probe(socket(AF_UNIX, socktype | SOCK_CLOEXEC, 0));
   if (probe && connect(probe.get(), address.get(), address.size()) == 0)
-    return "unable to bind: another process is listening on " + path;
+    return ListenError{"bind", "another process is listening on it"};
   if (unlink(path.c_str()) != 0 && errno != ENOENT)
-    return Reason(("unable to remove stale socket " + path).c_str());
-  return "";
+    return Failed("remove the stale socket");
+  return std::nullopt;
 }
 
 }  // namespace
 
-std::variant<UniqueFd, std::string> OpenListener(const Endpoint& endpoint,
+std::variant<UniqueFd, ListenError> OpenListener(const Endpoint& endpoint,
                                                  const ListenOptions& options) {
   SocketAddress address = endpoint.address;
   int flags = options.socktype | SOCK_CLOEXEC |
@@ -42,24 +43,23 @@ std::variant<UniqueFd, std::string> OpenListener(const Endpoint& endpoint,
     address = SocketAddress::Any(AF_INET, address.Port());  // no IPv6 here
     fd = UniqueFd(socket(AF_INET, flags, 0));
   }
-  if (!fd) return Reason("unable to create socket");
+  if (!fd) return Failed("create a socket for");
 
   const int one = 1, zero = 0;
   if (address.family() == AF_UNIX) {
-    if (std::string error = ClearStaleUnixSocket(address, options.socktype);
-        !error.empty())
-      return error;
+    if (auto error = ClearStaleUnixSocket(address, options.socktype))
+      return *error;
   } else if (setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0) {
-    return Reason("unable to set SO_REUSEADDR");
+    return Failed("set SO_REUSEADDR on");
   }
   if (address.family() == AF_INET6 &&
       setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY,
                  endpoint.dual_stack ? &zero : &one, sizeof one) != 0)
-    return Reason("unable to set IPV6_V6ONLY");
+    return Failed("set IPV6_V6ONLY on");
   if (bind(fd.get(), address.get(), address.size()) != 0)
-    return Reason("unable to bind");
+    return Failed("bind");
   if (options.socktype == SOCK_STREAM && listen(fd.get(), options.backlog) != 0)
-    return Reason("unable to listen");
+    return Failed("listen on");
   return fd;
 }
 

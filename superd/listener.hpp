@@ -18,7 +18,13 @@ struct ListenOptions {
   bool nonblocking;    // false for wait services
 };
 
-std::variant<UniqueFd, std::string> OpenListener(const Endpoint& endpoint,
+// Why a socket could not be opened: "unable to VERB ADDRESS: REASON".
+struct ListenError {
+  std::string verb;    // "bind", "listen on", ...
+  std::string reason;  // strerror text or an explanation
+};
+
+std::variant<UniqueFd, ListenError> OpenListener(const Endpoint& endpoint,
                                                  const ListenOptions& options);
 
 // Removes a UNIX socket's file once superd no longer listens on it.

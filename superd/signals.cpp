@@ -11,6 +11,14 @@ namespace superd {
 SignalSet::SignalSet(std::initializer_list<int> signals) {
   sigemptyset(&set_);
   for (int s : signals) sigaddset(&set_, s);
+  // Dispositions ignored by whoever started superd (nohup ignores SIGHUP)
+  // would reach every program through exec, and an ignored signal never
+  // reaches a signalfd: start from the defaults.
+  for (int s = 1; s < NSIG; ++s) {
+    struct sigaction old {};
+    if (sigaction(s, nullptr, &old) == 0 && old.sa_handler == SIG_IGN)
+      signal(s, SIG_DFL);
+  }
   signal(SIGPIPE, SIG_IGN);
   if (sigprocmask(SIG_BLOCK, &set_, nullptr) != 0 ||
       !(fd_ = UniqueFd(signalfd(-1, &set_, SFD_NONBLOCK | SFD_CLOEXEC))))

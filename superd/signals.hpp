@@ -16,7 +16,8 @@ namespace superd {
 class SignalSet {
  public:
   // Blocks `signals` and opens a non-blocking, close-on-exec signalfd.
-  // SIGPIPE is ignored (a client that leaves is not a reason to die).
+  // SIGPIPE is ignored (a client that leaves is not a reason to die); every
+  // other signal ignored by our parent is reset to its default.
   // On failure, fd() is invalid and error() says why.
   explicit SignalSet(std::initializer_list<int> signals);
   ~SignalSet();

@@ -26,11 +26,12 @@ struct Failure {
     failure->step = step;
     _exit(127);
   };
-  // Default dispositions and an empty mask (superd ignores SIGPIPE and
-  // blocks the signals it reads from its signalfd).
+  // Default dispositions and an empty mask: superd installs no handlers
+  // (exec resets those anyway), ignores only SIGPIPE (SignalSet) and blocks
+  // the signals it reads from its signalfd.
   struct sigaction dfl {};
   dfl.sa_handler = SIG_DFL;
-  for (int s = 1; s < NSIG; ++s) sigaction(s, &dfl, nullptr);
+  sigaction(SIGPIPE, &dfl, nullptr);
   sigset_t empty;
   sigemptyset(&empty);
   sigprocmask(SIG_SETMASK, &empty, nullptr);

@@ -1,6 +1,7 @@
 #include "supervisor.hpp"
 
 #include <fcntl.h>
+#include <linux/close_range.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -21,23 +22,37 @@ constexpr int kAcceptBatch = 32;
 // After EMFILE/ENFILE, how long a listener rests before trying again.
 constexpr auto kDescriptorBackoff = std::chrono::milliseconds(100);
 
+// How an endpoint is named in messages: as written for "*:PORT", else the
+// address it resolved to.
+std::string Name(const Endpoint& endpoint) {
+  return endpoint.dual_stack ? "*:" + std::to_string(endpoint.address.Port())
+                             : endpoint.address.ToString();
+}
+
 double SecondsSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
       .count();
 }
 
 // A closed fd 0, 1 or 2 would be reused by a socket, which a child would
-// then get as stdin or stderr by accident.
-void OccupyStandardDescriptors() {
+// then get as stdin or stderr by accident. Descriptors superd inherited
+// (from a shell, a init script) are not the programs' business: mark them
+// close-on-exec, so that a program sees only fds 0, 1 and 2.
+void SanitizeDescriptors() {
   for (int fd = 0; fd <= 2; ++fd) {
     if (fcntl(fd, F_GETFD) < 0) open("/dev/null", O_RDWR);
+  }
+  if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) == 0) return;
+  for (int fd = 3; fd < 65536; ++fd) {  // kernels before 5.11
+    int flags = fcntl(fd, F_GETFD);
+    if (flags >= 0) fcntl(fd, F_SETFD, flags | FD_CLOEXEC);
   }
 }
 
 }  // namespace
 
 bool Supervisor::Run(const ServiceTable& table) {
-  OccupyStandardDescriptors();
+  SanitizeDescriptors();
   Supervisor supervisor(table);
   if (!supervisor.Start()) return false;
   supervisor.loop_.Run();
@@ -96,15 +111,15 @@ bool Supervisor::OpenListeners(ServiceState& state) {
   bool ok = true;
   for (const Endpoint& endpoint : service.listen) {
     auto opened = OpenListener(endpoint, options);
-    if (auto* error = std::get_if<std::string>(&opened)) {
-      LOG_ERROR(service.name.c_str(), "%s %s", error->c_str(),
-                endpoint.address.ToString().c_str());
+    if (auto* error = std::get_if<ListenError>(&opened)) {
+      LOG_ERROR(service.name.c_str(), "unable to %s %s: %s",
+                error->verb.c_str(), Name(endpoint).c_str(),
+                error->reason.c_str());
       ok = false;
       continue;
     }
     state.listeners.push_back({&endpoint, std::move(std::get<UniqueFd>(opened))});
-    LOG_DEBUG(service.name.c_str(), "listening on %s",
-              endpoint.address.ToString().c_str());
+    LOG_DEBUG(service.name.c_str(), "listening on %s", Name(endpoint).c_str());
   }
   return ok;
 }
