@@ -21,6 +21,10 @@ constexpr const char* kSelf = "superd";
 constexpr int kAcceptBatch = 32;
 // After EMFILE/ENFILE, how long a listener rests before trying again.
 constexpr auto kDescriptorBackoff = std::chrono::milliseconds(100);
+// After a failed fork, or a wait program that could not be executed, how
+// long its socket rests: a pending datagram would otherwise make every
+// wake-up fail the same way.
+constexpr auto kSpawnFailureBackoff = std::chrono::milliseconds(1000);
 
 // How an endpoint is named in messages: as written for "*:PORT", else the
 // address it resolved to.
@@ -140,7 +144,7 @@ void Supervisor::OnReadable(size_t s, size_t l) {
 void Supervisor::AcceptConnections(size_t s, size_t l) {
   ServiceState& state = services_[s];
   Listener& listener = state.listeners[l];
-  for (int i = 0; i < kAcceptBatch && CanSpawn(state); ++i) {
+  for (int i = 0; i < kAcceptBatch && CanSpawn(state) && !listener.resting; ++i) {
     Connection c{false, SOCK_STREAM, listener.endpoint->address, {}, 0, 0};
     socklen_t len = c.remote.capacity();
     UniqueFd conn(accept4(listener.fd.get(), c.remote.get(), &len, SOCK_CLOEXEC));
@@ -148,10 +152,7 @@ void Supervisor::AcceptConnections(size_t s, size_t l) {
       if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
         LOG_WARNING(state.service->name.c_str(), "unable to accept: %s",
                     strerror(errno));
-        int fd = listener.fd.get();
-        loop_.SetActive(fd, false);
-        loop_.AddTimer(EventLoop::Clock::now() + kDescriptorBackoff,
-                       [this, s] { Refresh(s); });
+        Rest(s, l, kDescriptorBackoff);
         return;
       }
       if (errno == EINTR || errno == ECONNABORTED || errno == EPROTO) continue;
@@ -168,13 +169,12 @@ void Supervisor::AcceptConnections(size_t s, size_t l) {
       socklen_t llen = c.local.capacity();
       if (getsockname(conn.get(), c.local.get(), &llen) == 0) c.local.set_size(llen);
     }
-    Spawn(s, std::nullopt, conn.get(), c);
+    Spawn(s, l, conn.get(), c);
   }
   Refresh(s);
 }
 
-void Supervisor::Spawn(size_t s, std::optional<size_t> waited_listener,
-                       int socket, const Connection& c) {
+void Supervisor::Spawn(size_t s, size_t l, int socket, const Connection& c) {
   ServiceState& state = services_[s];
   const char* name = state.service->name.c_str();
   state.plan->SetConnection(c);
@@ -182,9 +182,12 @@ void Supervisor::Spawn(size_t s, std::optional<size_t> waited_listener,
   if (r.pid < 0) {
     ++state.failed;
     LOG_WARNING(name, "unable to fork: %s", strerror(r.error));
-    if (waited_listener) state.listeners[*waited_listener].busy = false;
+    state.listeners[l].busy = false;
+    Rest(s, l, kSpawnFailureBackoff);
     return;
   }
+  std::optional<size_t> waited_listener;
+  if (c.wait) waited_listener = l;
   instances_.Add(r.pid, {s, waited_listener, std::chrono::steady_clock::now(),
                          r.failed_step != nullptr});
   ++state.running;
@@ -219,12 +222,23 @@ bool Supervisor::CanSpawn(const ServiceState& state) const {
 void Supervisor::Refresh(size_t s) {
   ServiceState& state = services_[s];
   const bool can = CanSpawn(state);
-  for (Listener& l : state.listeners) loop_.SetActive(l.fd.get(), can && !l.busy);
+  for (Listener& l : state.listeners)
+    loop_.SetActive(l.fd.get(), can && !l.busy && !l.resting);
   const bool at_limit = state.running >= state.service->max_instances;
   if (at_limit && !state.at_limit_logged && !state.service->wait)
     LOG_INFO(state.service->name.c_str(),
              "max_instances (%d) reached; new connections wait", state.service->max_instances);
   state.at_limit_logged = at_limit;
+}
+
+void Supervisor::Rest(size_t s, size_t l, std::chrono::milliseconds time) {
+  Listener& listener = services_[s].listeners[l];
+  listener.resting = true;
+  loop_.SetActive(listener.fd.get(), false);
+  loop_.AddTimer(EventLoop::Clock::now() + time, [this, s, l] {
+    services_[s].listeners[l].resting = false;
+    Refresh(s);
+  });
 }
 
 void Supervisor::RefreshAll() {
@@ -257,8 +271,10 @@ void Supervisor::Reap() {
     if (!instance) continue;  // not ours (e.g. inherited)
     ServiceState& state = services_[instance->service];
     --state.running;
-    if (instance->waited_listener)
-      state.listeners[*instance->waited_listener].busy = false;
+    if (auto l = instance->waited_listener) {
+      state.listeners[*l].busy = false;
+      if (instance->exec_failed) Rest(instance->service, *l, kSpawnFailureBackoff);
+    }
     LogExit(state, pid, status, *instance);
     if (!was_full) Refresh(instance->service);
   }

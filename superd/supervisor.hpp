@@ -29,7 +29,8 @@ class Supervisor {
   struct Listener {
     const Endpoint* endpoint;
     UniqueFd fd;
-    bool busy = false;  // a wait service's program holds the socket
+    bool busy = false;     // a wait service's program holds the socket
+    bool resting = false;  // not watched for a while after a failure
   };
   struct ServiceState {
     const Service* service;
@@ -47,11 +48,12 @@ class Supervisor {
 
   void OnReadable(size_t service, size_t listener);
   void AcceptConnections(size_t service, size_t listener);
-  void Spawn(size_t service, std::optional<size_t> waited_listener,
-             int socket, const Connection& connection);
+  void Spawn(size_t service, size_t listener, int socket,
+             const Connection& connection);
   bool CanSpawn(const ServiceState& state) const;
   void Refresh(size_t service);
   void RefreshAll();
+  void Rest(size_t service, size_t listener, std::chrono::milliseconds time);
 
   void OnSignal();
   void Reap();
