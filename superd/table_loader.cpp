@@ -80,9 +80,12 @@ class Loader {
   void Duration(const std::string& key, const Entry& e, superd::Duration& out);
   std::vector<Entry> StringList(const std::string& key, const Entry& e);
 
-  void LoadService(const std::string& name, const YAML::Node& key,
-                   const YAML::Node& body, const Entries& defaults,
-                   Service& service);
+  std::optional<Entries> ReadService(const std::string& name,
+                                     const YAML::Node& key,
+                                     const YAML::Node& body,
+                                     const Entries& defaults);
+  void LoadSettings(const std::string& what, Position at,
+                    const Entries& entries, bool require, Service& service);
   void LoadListen(const Entry& e, Service& service);
   void LoadProgram(const Entries& entries, Service& service);
   void LoadCredentials(const Entries& entries, Service& service);
@@ -121,7 +124,7 @@ Entries Loader::ReadMap(const YAML::Node& map,
 
 bool Loader::Scalar(const std::string& key, const Entry& e, std::string& out) {
   if (!e.value.IsScalar()) {
-    Error(Pos(e), key + ": expected a value, not " + KindName(e.value));
+    Error(Pos(e), key + ": expected a single value, not " + KindName(e.value));
     return false;
   }
   out = e.value.Scalar();
@@ -196,11 +199,16 @@ void Loader::Load(const YAML::Node& root, ServiceTable& table) {
 
   Entries defaults;
   if (auto it = top.find("defaults"); it != top.end()) {
-    if (it->second.value.IsMap())
+    if (it->second.value.IsMap()) {
       defaults = ReadMap(it->second.value, kServiceKeys, "defaults");
-    else if (!it->second.value.IsNull())
+      // Checked on their own too, so that a bad default every service
+      // overrides is still reported.
+      Service unused;
+      LoadSettings("defaults", Pos(it->second.key), defaults, false, unused);
+    } else if (!it->second.value.IsNull()) {
       Error(Pos(it->second), "defaults: expected a map, not " +
                                  std::string(KindName(it->second.value)));
+    }
   }
 
   auto services = top.find("services");
@@ -219,7 +227,9 @@ void Loader::Load(const YAML::Node& root, ServiceTable& table) {
   std::map<std::string, Position> where;
   for (auto& [name, e] : ReadMap(body, {}, "services")) {
     Service service;
-    LoadService(name, e.key, e.value, defaults, service);
+    service.name = name;
+    if (auto entries = ReadService(name, e.key, e.value, defaults))
+      LoadSettings("service '" + name + "'", Pos(e.key), *entries, true, service);
     where[name] = Pos(e.key);
     table.services.push_back(std::move(service));
   }
@@ -232,10 +242,11 @@ void Loader::Load(const YAML::Node& root, ServiceTable& table) {
   CheckEndpointsUnique(table, where);
 }
 
-void Loader::LoadService(const std::string& name, const YAML::Node& key,
-                         const YAML::Node& body, const Entries& defaults,
-                         Service& service) {
-  service.name = name;
+// A service's own entries, then those it inherits from `defaults`.
+std::optional<Entries> Loader::ReadService(const std::string& name,
+                                           const YAML::Node& key,
+                                           const YAML::Node& body,
+                                           const Entries& defaults) {
   const std::string what = "service '" + name + "'";
   bool name_ok = !name.empty() &&
                  std::all_of(name.begin(), name.end(), [](unsigned char c) {
@@ -247,11 +258,17 @@ void Loader::LoadService(const std::string& name, const YAML::Node& key,
   if (!body.IsMap()) {
     Error(body.IsNull() ? Pos(key) : Pos(body),
           what + ": expected a map of settings, not " + KindName(body));
-    return;
+    return std::nullopt;
   }
   Entries entries = ReadMap(body, kServiceKeys, what);
   for (const auto& [k, e] : defaults) entries.emplace(k, e);  // inherit
+  return entries;
+}
 
+// Every service key of `entries`; `require` the keys a service must have.
+void Loader::LoadSettings(const std::string& what, Position at,
+                          const Entries& entries, bool require,
+                          Service& service) {
   auto find = [&](const char* k) -> const Entry* {
     auto it = entries.find(k);
     return it == entries.end() ? nullptr : &it->second;
@@ -273,9 +290,10 @@ void Loader::LoadService(const std::string& name, const YAML::Node& key,
                      "'wait: false' needs protocol tcp");
   }
   if (auto* e = find("listen")) LoadListen(*e, service);
-  else Error(Pos(key), what + ": missing required key 'listen'");
+  else if (require) Error(at, what + ": missing required key 'listen'");
   LoadProgram(entries, service);
-  if (!find("program")) Error(Pos(key), what + ": missing required key 'program'");
+  if (!find("program") && require)
+    Error(at, what + ": missing required key 'program'");
   LoadCredentials(entries, service);
   if (auto* e = find("env")) LoadEnv(*e, service);
   if (auto* e = find("working_directory")) LoadDirectory(*e, service);
