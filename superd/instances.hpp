@@ -15,7 +15,6 @@ struct Instance {
   size_t service = 0;         // index into the supervisor's services
   std::optional<size_t> waited_listener;  // wait services: whose socket it holds
   std::chrono::steady_clock::time_point started;
-  bool exec_failed = false;   // already reported; exits with 127
 };
 
 class Instances {

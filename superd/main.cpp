@@ -1,5 +1,7 @@
 // superd: command line -> table -> supervisor -> exit status (superd(8)).
 #include <cstdio>
+#include <cstdlib>
+#include <string_view>
 
 #include "cli.hpp"
 #include "log.hpp"
@@ -41,5 +43,9 @@ int main(int argc, char** argv) {
                 loaded.table->services.size());
     return kExitOk;
   }
-  return Supervisor::Run(*loaded.table) ? kExitOk : kExitFailure;
+  SupervisorOptions run_options;
+  // A developer's knob for the benchmark: SUPERD_SPAWN=vfork.
+  if (const char* spawn = std::getenv("SUPERD_SPAWN"))
+    run_options.concurrent_spawn = std::string_view(spawn) != "vfork";
+  return Supervisor::Run(*loaded.table, run_options) ? kExitOk : kExitFailure;
 }

@@ -3,7 +3,8 @@
 // umask, nice, working directory, stderr. Per connection only the UCSPI
 // variables are written, into fixed buffers, by SetConnection(): no
 // allocation on the spawn path. The spawner's child reads the plan and makes
-// only system calls.
+// only system calls; the plan must outlive every child that has not yet
+// exec'd.
 #pragma once
 
 #include <sys/types.h>
@@ -39,6 +40,8 @@ class SpawnPlan {
   const char* program() const { return program_.c_str(); }
   char* const* argv() const { return argv_.data(); }
   char* const* envp() const { return envp_.data(); }
+  // envp()[0, constant_env_count()) are the same for every connection.
+  size_t constant_env_count() const { return constant_count_; }
 
   // Applied in the child, in this order, before exec.
   const Credentials* credentials() const {

@@ -55,17 +55,20 @@ void SanitizeDescriptors() {
 
 }  // namespace
 
-bool Supervisor::Run(const ServiceTable& table) {
+bool Supervisor::Run(const ServiceTable& table,
+                     const SupervisorOptions& options) {
   SanitizeDescriptors();
-  Supervisor supervisor(table);
+  Supervisor supervisor(table, options);
   if (!supervisor.Start()) return false;
   supervisor.loop_.Run();
   LOG_INFO(kSelf, "stopped");
   return true;
 }
 
-Supervisor::Supervisor(const ServiceTable& table)
+Supervisor::Supervisor(const ServiceTable& table,
+                       const SupervisorOptions& options)
     : table_(table),
+      options_(options),
       signals_({SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGUSR1}) {
   for (const Service& s : table.services)
     services_.push_back({&s, std::make_unique<SpawnPlan>(s), {}});
@@ -85,7 +88,7 @@ bool Supervisor::Start() {
     LOG_ERROR(kSelf, "unable to open /dev/null: %s", strerror(errno));
     return false;
   }
-  spawner_.emplace(std::move(dev_null));
+  spawner_.emplace(std::move(dev_null), options_.concurrent_spawn);
   size_t sockets = 0, enabled = 0;
   bool ok = true;
   for (ServiceState& state : services_) {
@@ -178,38 +181,26 @@ void Supervisor::Spawn(size_t s, size_t l, int socket, const Connection& c) {
   ServiceState& state = services_[s];
   const char* name = state.service->name.c_str();
   state.plan->SetConnection(c);
-  SpawnResult r = spawner_->Spawn(*state.plan, socket);
-  if (r.pid < 0) {
+  pid_t pid = spawner_->Spawn(*state.plan, socket);
+  if (pid < 0) {
     ++state.failed;
-    LOG_WARNING(name, "unable to fork: %s", strerror(r.error));
+    LOG_WARNING(name, "unable to fork: %s", strerror(-pid));
     state.listeners[l].busy = false;
     Rest(s, l, kSpawnFailureBackoff);
     return;
   }
   std::optional<size_t> waited_listener;
   if (c.wait) waited_listener = l;
-  instances_.Add(r.pid, {s, waited_listener, std::chrono::steady_clock::now(),
-                         r.failed_step != nullptr});
+  instances_.Add(pid, {s, waited_listener, std::chrono::steady_clock::now()});
   ++state.running;
-  if (r.failed_step != nullptr) {
-    ++state.failed;
-    if (std::strcmp(r.failed_step, "exec") == 0)
-      LOG_WARNING(name, "unable to exec %s: %s", state.plan->program(),
-                  strerror(r.error));
-    else
-      LOG_WARNING(name, "unable to %s for %s: %s", r.failed_step,
-                  state.plan->program(), strerror(r.error));
-    return;
-  }
   ++state.spawned;
   if (c.wait)
-    LOG_INFO(name, "started pid %d", r.pid);
+    LOG_INFO(name, "started pid %d", pid);
   else if (c.local.family() == AF_UNIX)
     LOG_INFO(name, "connection from uid %u gid %u, pid %d", c.peer_uid,
-             c.peer_gid, r.pid);
+             c.peer_gid, pid);
   else
-    LOG_INFO(name, "connection from %s, pid %d", c.remote.ToString().c_str(),
-             r.pid);
+    LOG_INFO(name, "connection from %s, pid %d", c.remote.ToString().c_str(), pid);
 }
 
 bool Supervisor::CanSpawn(const ServiceState& state) const {
@@ -271,20 +262,38 @@ void Supervisor::Reap() {
     if (!instance) continue;  // not ours (e.g. inherited)
     ServiceState& state = services_[instance->service];
     --state.running;
+    std::optional<SpawnFailure> failure;
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
+      failure = spawner_->TakeFailure(pid);
     if (auto l = instance->waited_listener) {
       state.listeners[*l].busy = false;
-      if (instance->exec_failed) Rest(instance->service, *l, kSpawnFailureBackoff);
+      if (failure) Rest(instance->service, *l, kSpawnFailureBackoff);
     }
-    LogExit(state, pid, status, *instance);
+    if (failure) {
+      ++state.failed;
+      LogFailure(state, *failure);
+    } else {
+      LogExit(state, pid, status, *instance);
+    }
     if (!was_full) Refresh(instance->service);
   }
   if (was_full) RefreshAll();
   if (stopping_ && instances_.empty()) loop_.Stop();
 }
 
+void Supervisor::LogFailure(const ServiceState& state,
+                            const SpawnFailure& failure) {
+  const char* name = state.service->name.c_str();
+  if (std::strcmp(failure.step, "exec") == 0)
+    LOG_WARNING(name, "unable to exec %s: %s", state.plan->program(),
+                strerror(failure.error));
+  else
+    LOG_WARNING(name, "unable to %s for %s: %s", failure.step,
+                state.plan->program(), strerror(failure.error));
+}
+
 void Supervisor::LogExit(const ServiceState& state, pid_t pid, int status,
                          const Instance& instance) {
-  if (instance.exec_failed) return;  // already reported
   const char* name = state.service->name.c_str();
   const double seconds = SecondsSince(instance.started);
   if (WIFSIGNALED(status)) {

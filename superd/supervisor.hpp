@@ -19,11 +19,17 @@
 
 namespace superd {
 
+struct SupervisorOptions {
+  // Let superd accept on while a child execs (clone without CLONE_VFORK);
+  // false waits for each exec as vfork does (for measuring the two).
+  bool concurrent_spawn = true;
+};
+
 class Supervisor {
  public:
   // Serves `table` until SIGTERM or SIGINT. Returns false, having logged
   // why, when superd could not start (a socket that cannot be bound).
-  static bool Run(const ServiceTable& table);
+  static bool Run(const ServiceTable& table, const SupervisorOptions& options);
 
  private:
   struct Listener {
@@ -41,7 +47,7 @@ class Supervisor {
     uint64_t spawned = 0, failed = 0;
   };
 
-  explicit Supervisor(const ServiceTable& table);
+  Supervisor(const ServiceTable& table, const SupervisorOptions& options);
   bool Start();
   bool OpenListeners(ServiceState& state);
   int SockType(const ServiceState& state) const;
@@ -57,12 +63,14 @@ class Supervisor {
 
   void OnSignal();
   void Reap();
+  void LogFailure(const ServiceState& state, const SpawnFailure& failure);
   void LogExit(const ServiceState& state, pid_t pid, int status,
                const Instance& instance);
   void BeginShutdown(int signal);
   void CloseListeners();
 
   const ServiceTable& table_;
+  const SupervisorOptions options_;
   EventLoop loop_;
   SignalSet signals_;
   std::optional<Spawner> spawner_;
