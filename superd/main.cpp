@@ -1,4 +1,6 @@
 // superd: command line -> table -> supervisor -> exit status (superd(8)).
+#include <malloc.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <string_view>
@@ -43,6 +45,8 @@ int main(int argc, char** argv) {
                 loaded.table->services.size());
     return kExitOk;
   }
+  // The YAML tree is gone; give its memory back before serving for years.
+  malloc_trim(0);
   SupervisorOptions run_options;
   // A developer's knob for the benchmark: SUPERD_SPAWN=vfork.
   if (const char* spawn = std::getenv("SUPERD_SPAWN"))

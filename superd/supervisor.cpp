@@ -71,7 +71,7 @@ Supervisor::Supervisor(const ServiceTable& table,
       options_(options),
       signals_({SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGUSR1}) {
   for (const Service& s : table.services)
-    services_.push_back({&s, std::make_unique<SpawnPlan>(s), {}});
+    services_.push_back({&s, nullptr, {}});
 }
 
 int Supervisor::SockType(const ServiceState& state) const {
@@ -180,6 +180,8 @@ void Supervisor::AcceptConnections(size_t s, size_t l) {
 void Supervisor::Spawn(size_t s, size_t l, int socket, const Connection& c) {
   ServiceState& state = services_[s];
   const char* name = state.service->name.c_str();
+  // Made at the first connection: most of a large table never gets one.
+  if (!state.plan) state.plan = std::make_unique<SpawnPlan>(*state.service);
   state.plan->SetConnection(c);
   pid_t pid = spawner_->Spawn(*state.plan, socket);
   if (pid < 0) {
@@ -285,11 +287,11 @@ void Supervisor::LogFailure(const ServiceState& state,
                             const SpawnFailure& failure) {
   const char* name = state.service->name.c_str();
   if (std::strcmp(failure.step, "exec") == 0)
-    LOG_WARNING(name, "unable to exec %s: %s", state.plan->program(),
+    LOG_WARNING(name, "unable to exec %s: %s", state.service->program.c_str(),
                 strerror(failure.error));
   else
     LOG_WARNING(name, "unable to %s for %s: %s", failure.step,
-                state.plan->program(), strerror(failure.error));
+                state.service->program.c_str(), strerror(failure.error));
 }
 
 void Supervisor::LogExit(const ServiceState& state, pid_t pid, int status,

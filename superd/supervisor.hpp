@@ -40,7 +40,7 @@ class Supervisor {
   };
   struct ServiceState {
     const Service* service;
-    std::unique_ptr<SpawnPlan> plan;
+    std::unique_ptr<SpawnPlan> plan;  // made at the first connection
     std::vector<Listener> listeners;
     int running = 0;
     bool at_limit_logged = false;

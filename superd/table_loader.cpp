@@ -14,6 +14,7 @@
 #include <fstream>
 #include <map>
 #include <set>
+#include <unordered_map>
 #include <sstream>
 
 #include "values.hpp"
@@ -26,7 +27,26 @@ struct Entry {
   YAML::Node key;
   YAML::Node value;
 };
-using Entries = std::map<std::string, Entry>;
+// The entries of a YAML map, in file order, found by key.
+class Entries {
+ public:
+  const Entry* Find(const std::string& key) const {
+    auto it = index_.find(key);
+    return it == index_.end() ? nullptr : &items_[it->second].second;
+  }
+  // Adds `entry` unless `key` is present; returns the entry under `key`.
+  const Entry& Add(const std::string& key, const Entry& entry) {
+    auto [it, inserted] = index_.emplace(key, items_.size());
+    if (inserted) items_.emplace_back(key, entry);
+    return items_[it->second].second;
+  }
+  auto begin() const { return items_.begin(); }
+  auto end() const { return items_.end(); }
+
+ private:
+  std::vector<std::pair<std::string, Entry>> items_;
+  std::unordered_map<std::string, size_t> index_;
+};
 
 const std::set<std::string> kTopKeys = {"max_children", "shutdown_grace",
                                         "defaults", "services"};
@@ -92,7 +112,7 @@ class Loader {
   void LoadEnv(const Entry& e, Service& service);
   void LoadDirectory(const Entry& e, Service& service);
   void CheckEndpointsUnique(const ServiceTable& table,
-                            const std::map<std::string, Position>& where);
+                            const std::vector<Position>& where);
 
   Diagnostics& diag_;
 };
@@ -113,10 +133,10 @@ Entries Loader::ReadMap(const YAML::Node& map,
                           (what.empty() ? "" : " in " + what));
       continue;
     }
-    auto [prev, inserted] = entries.emplace(name, Entry{key, it->second});
-    if (!inserted) {
+    const Entry& first = entries.Add(name, Entry{key, it->second});
+    if (first.key != key) {
       Error(Pos(key), "duplicate key '" + name + "' (first at line " +
-                          std::to_string(Pos(prev->second.key).line) + ")");
+                          std::to_string(Pos(first.key).line) + ")");
     }
   }
   return entries;
@@ -192,53 +212,47 @@ void Loader::Load(const YAML::Node& root, ServiceTable& table) {
     return;
   }
   Entries top = ReadMap(root, kTopKeys, "");
-  if (auto it = top.find("max_children"); it != top.end())
-    Integer("max_children", it->second, 1, 1 << 20, table.max_children);
-  if (auto it = top.find("shutdown_grace"); it != top.end())
-    Duration("shutdown_grace", it->second, table.shutdown_grace);
+  if (auto* e = top.Find("max_children"))
+    Integer("max_children", *e, 1, 1 << 20, table.max_children);
+  if (auto* e = top.Find("shutdown_grace"))
+    Duration("shutdown_grace", *e, table.shutdown_grace);
 
   Entries defaults;
-  if (auto it = top.find("defaults"); it != top.end()) {
-    if (it->second.value.IsMap()) {
-      defaults = ReadMap(it->second.value, kServiceKeys, "defaults");
+  if (auto* e = top.Find("defaults")) {
+    if (e->value.IsMap()) {
+      defaults = ReadMap(e->value, kServiceKeys, "defaults");
       // Checked on their own too, so that a bad default every service
       // overrides is still reported.
       Service unused;
-      LoadSettings("defaults", Pos(it->second.key), defaults, false, unused);
-    } else if (!it->second.value.IsNull()) {
-      Error(Pos(it->second), "defaults: expected a map, not " +
-                                 std::string(KindName(it->second.value)));
+      LoadSettings("defaults", Pos(e->key), defaults, false, unused);
+    } else if (!e->value.IsNull()) {
+      Error(Pos(*e), "defaults: expected a map, not " +
+                         std::string(KindName(e->value)));
     }
   }
 
-  auto services = top.find("services");
-  if (services == top.end()) {
+  const Entry* services = top.Find("services");
+  if (services == nullptr) {
     Error(Pos(root), "missing required key 'services'");
     return;
   }
-  const YAML::Node& body = services->second.value;
+  const YAML::Node& body = services->value;
   if (body.IsNull()) return;  // an empty table is valid: it serves nothing
   if (!body.IsMap()) {
-    Error(Pos(services->second),
+    Error(Pos(*services),
           "services: expected a map of services, not " +
               std::string(KindName(body)));
     return;
   }
-  std::map<std::string, Position> where;
+  std::vector<Position> where;  // of each service's name
   for (auto& [name, e] : ReadMap(body, {}, "services")) {
     Service service;
     service.name = name;
     if (auto entries = ReadService(name, e.key, e.value, defaults))
       LoadSettings("service '" + name + "'", Pos(e.key), *entries, true, service);
-    where[name] = Pos(e.key);
+    where.push_back(Pos(e.key));
     table.services.push_back(std::move(service));
   }
-  // Entries keeps names sorted; serve (and log) in the file's order.
-  std::sort(table.services.begin(), table.services.end(),
-            [&](const Service& a, const Service& b) {
-              return std::tie(where[a.name].line, where[a.name].column) <
-                     std::tie(where[b.name].line, where[b.name].column);
-            });
   CheckEndpointsUnique(table, where);
 }
 
@@ -261,7 +275,7 @@ std::optional<Entries> Loader::ReadService(const std::string& name,
     return std::nullopt;
   }
   Entries entries = ReadMap(body, kServiceKeys, what);
-  for (const auto& [k, e] : defaults) entries.emplace(k, e);  // inherit
+  for (const auto& [k, e] : defaults) entries.Add(k, e);  // inherit
   return entries;
 }
 
@@ -269,10 +283,7 @@ std::optional<Entries> Loader::ReadService(const std::string& name,
 void Loader::LoadSettings(const std::string& what, Position at,
                           const Entries& entries, bool require,
                           Service& service) {
-  auto find = [&](const char* k) -> const Entry* {
-    auto it = entries.find(k);
-    return it == entries.end() ? nullptr : &it->second;
-  };
+  auto find = [&](const char* k) { return entries.Find(k); };
   if (auto* e = find("disabled")) Bool("disabled", *e, service.disabled);
   if (auto* e = find("protocol")) {
     std::string text;
@@ -350,8 +361,8 @@ void Loader::LoadListen(const Entry& e, Service& service) {
 }
 
 void Loader::LoadProgram(const Entries& entries, Service& service) {
-  if (auto it = entries.find("args"); it != entries.end()) {
-    const Entry& e = it->second;
+  if (const Entry* args = entries.Find("args")) {
+    const Entry& e = *args;
     if (!e.value.IsSequence() && !e.value.IsNull()) {
       Error(Pos(e), "args: expected a list of strings, not " +
                         std::string(KindName(e.value)));
@@ -360,11 +371,10 @@ void Loader::LoadProgram(const Entries& entries, Service& service) {
         service.args.push_back(item.value.Scalar());
     }
   }
-  auto it = entries.find("program");
-  if (it == entries.end() ||
-      !Scalar("program", it->second, service.program))
+  const Entry* program = entries.Find("program");
+  if (program == nullptr || !Scalar("program", *program, service.program))
     return;
-  const Entry& e = it->second;
+  const Entry& e = *program;
   const std::string& path = service.program;
   if (path.empty() || path[0] != '/') {
     Error(Pos(e), "program: must be an absolute path, not '" + path + "'");
@@ -382,21 +392,21 @@ void Loader::LoadProgram(const Entries& entries, Service& service) {
 }
 
 void Loader::LoadCredentials(const Entries& entries, Service& service) {
-  auto user_it = entries.find("user");
-  auto group_it = entries.find("group");
-  if (user_it == entries.end() && group_it == entries.end()) return;
+  const Entry* user = entries.Find("user");
+  const Entry* group = entries.Find("group");
+  if (user == nullptr && group == nullptr) return;
   Credentials creds;
   bool ok = true;
   bool have_group = false;
-  if (group_it != entries.end()) {
-    const Entry& e = group_it->second;
+  if (group != nullptr) {
+    const Entry& e = *group;
     std::string text;
     ok = Scalar("group", e, text);
     if (ok) {
       auto number = ParseInteger(text, 0, 0xfffffffe);
       if (auto* gid = std::get_if<long long>(&number)) {
         creds.gid = static_cast<gid_t>(*gid);
-      } else if (const group* gr = getgrnam(text.c_str())) {
+      } else if (const struct group* gr = getgrnam(text.c_str())) {
         creds.gid = gr->gr_gid;
       } else {
         Error(Pos(e), "group: unknown group '" + text + "'");
@@ -405,8 +415,8 @@ void Loader::LoadCredentials(const Entries& entries, Service& service) {
       have_group = true;
     }
   }
-  if (user_it != entries.end()) {
-    const Entry& e = user_it->second;
+  if (user != nullptr) {
+    const Entry& e = *user;
     std::string text;
     if (!Scalar("user", e, text)) return;
     const passwd* pw = nullptr;
@@ -482,16 +492,17 @@ void Loader::LoadDirectory(const Entry& e, Service& service) {
 
 // Two services cannot own one socket.
 void Loader::CheckEndpointsUnique(const ServiceTable& table,
-                                  const std::map<std::string, Position>& where) {
-  std::map<std::string, std::string> owner;  // "ADDRESS/PROTO" -> service
-  for (const Service& s : table.services) {
+                                  const std::vector<Position>& where) {
+  std::unordered_map<std::string, std::string> owner;  // "ADDRESS/PROTO" -> service
+  for (size_t i = 0; i < table.services.size(); ++i) {
+    const Service& s = table.services[i];
     if (s.disabled) continue;
     for (const Endpoint& ep : s.listen) {
       std::string id = ep.address.ToString() +
                        (s.protocol == Protocol::kUdp ? "/udp" : "/tcp");
       auto [it, inserted] = owner.emplace(id, s.name);
       if (!inserted && it->second != s.name)
-        Error(where.at(s.name), "service '" + s.name + "': " + id +
+        Error(where[i], "service '" + s.name + "': " + id +
                                     " is already used by service '" +
                                     it->second + "'");
     }
