@@ -26,7 +26,9 @@ CliResult ParseCommandLine(int argc, const char* const argv[]) {
   result.help = help.str();
   try {
     po::variables_map vm;
-    po::store(po::command_line_parser(argc, argv).options(desc).run(), vm);
+    po::positional_options_description none;  // superd takes no operands
+    po::store(po::command_line_parser(argc, argv).options(desc).positional(none).run(),
+              vm);
     po::notify(vm);
   } catch (const po::error& e) {
     result.error = e.what();

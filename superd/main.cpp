@@ -41,8 +41,9 @@ int main(int argc, char** argv) {
     return kExitFailure;
   }
   if (options.check) {
-    std::printf("%s: ok, %zu services\n", options.config.c_str(),
-                loaded.table->services.size());
+    std::printf("%s: ok (%zu service%s)\n", options.config.c_str(),
+                loaded.table->services.size(),
+                loaded.table->services.size() == 1 ? "" : "s");
     return kExitOk;
   }
   // The YAML tree is gone; give its memory back before serving for years.

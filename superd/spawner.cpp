@@ -16,7 +16,7 @@ namespace superd {
 namespace {
 
 constexpr size_t kStackSize = 32 * 1024;
-constexpr size_t kMaxEnv = 256;         // variables per environment
+constexpr size_t kMaxEnv = 1024;  // variables: `env` (at most 1000) and ours
 constexpr size_t kEnvBytes = 8 * 1024;  // per-connection variables' text
 
 // The steps of the child, in order; a failure records its index.

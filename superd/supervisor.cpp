@@ -196,6 +196,7 @@ void Supervisor::Spawn(size_t s, size_t l, int socket, const Connection& c) {
   instances_.Add(pid, {s, waited_listener, std::chrono::steady_clock::now()});
   ++state.running;
   ++state.spawned;
+  NoteFull();
   if (c.wait)
     LOG_INFO(name, "started pid %d", pid);
   else if (c.local.family() == AF_UNIX)
@@ -232,6 +233,15 @@ void Supervisor::Rest(size_t s, size_t l, std::chrono::milliseconds time) {
     services_[s].listeners[l].resting = false;
     Refresh(s);
   });
+}
+
+void Supervisor::NoteFull() {
+  if (full_logged_ || static_cast<int>(instances_.size()) < table_.max_children)
+    return;
+  full_logged_ = true;
+  LOG_WARNING(kSelf, "max_children (%d) reached; new connections wait",
+              table_.max_children);
+  RefreshAll();
 }
 
 void Supervisor::RefreshAll() {
@@ -279,7 +289,10 @@ void Supervisor::Reap() {
     }
     if (!was_full) Refresh(instance->service);
   }
-  if (was_full) RefreshAll();
+  if (was_full) {
+    full_logged_ = false;
+    RefreshAll();
+  }
   if (stopping_ && instances_.empty()) loop_.Stop();
 }
 
@@ -309,7 +322,12 @@ void Supervisor::LogExit(const ServiceState& state, pid_t pid, int status,
 }
 
 void Supervisor::BeginShutdown(int signal) {
-  if (stopping_) return;
+  if (stopping_) {  // asked twice: the operator will not wait out the grace
+    LOG_WARNING(kSelf, "SIG%s again; killing %zu instances now",
+                sigabbrev_np(signal), instances_.size());
+    instances_.SignalAll(SIGKILL);
+    return;
+  }
   stopping_ = true;
   LOG_INFO(kSelf, "stopping on SIG%s; %zu instances running",
            sigabbrev_np(signal), instances_.size());

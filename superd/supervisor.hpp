@@ -59,6 +59,7 @@ class Supervisor {
   bool CanSpawn(const ServiceState& state) const;
   void Refresh(size_t service);
   void RefreshAll();
+  void NoteFull();  // at max_children: log once, stop watching every listener
   void Rest(size_t service, size_t listener, std::chrono::milliseconds time);
 
   void OnSignal();
@@ -77,6 +78,7 @@ class Supervisor {
   Instances instances_;
   std::vector<ServiceState> services_;
   bool stopping_ = false;
+  bool full_logged_ = false;
   std::optional<EventLoop::TimerId> kill_timer_;
 };
 

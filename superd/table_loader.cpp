@@ -55,6 +55,9 @@ const std::set<std::string> kServiceKeys = {
     "user",    "group",    "env",           "working_directory", "umask",
     "nice",    "max_instances", "stderr",   "backlog",           "disabled"};
 
+// More would not fit the spawner's per-child environment (spawner.cpp).
+constexpr size_t kMaxEnv = 1000;
+
 Position Pos(const YAML::Node& node) {
   const YAML::Mark mark = node.Mark();
   if (mark.is_null()) return {};
@@ -319,8 +322,8 @@ void Loader::LoadSettings(const std::string& what, Position at,
     Integer("max_instances", *e, 1, 1 << 20, service.max_instances);
   if (auto* e = find("backlog")) Integer("backlog", *e, 1, 65535, service.backlog);
   if (auto* e = find("stderr")) {
-    std::string text;
-    if (Scalar("stderr", *e, text)) {
+    std::string text = "null";  // `stderr: null` unquoted is a YAML null
+    if (e->value.IsNull() || Scalar("stderr", *e, text)) {
       if (text == "inherit") service.stderr_mode = StderrMode::kInherit;
       else if (text == "null") service.stderr_mode = StderrMode::kNull;
       else if (text == "socket") service.stderr_mode = StderrMode::kSocket;
@@ -463,6 +466,10 @@ void Loader::LoadEnv(const Entry& e, Service& service) {
                       std::string(KindName(e.value)));
     return;
   }
+  if (e.value.size() > kMaxEnv) {
+    Error(Pos(e), "env: more than " + std::to_string(kMaxEnv) + " variables");
+    return;
+  }
   for (auto& [name, item] : ReadMap(e.value, {}, "env")) {
     bool valid = !name.empty() && !std::isdigit(static_cast<unsigned char>(name[0])) &&
                  std::all_of(name.begin(), name.end(), [](unsigned char c) {
@@ -490,21 +497,61 @@ void Loader::LoadDirectory(const Entry& e, Service& service) {
     service.working_directory = path;
 }
 
-// Two services cannot own one socket.
+std::string Described(const Endpoint& ep, Protocol protocol) {
+  std::string address = ep.dual_stack ? "*:" + std::to_string(ep.address.Port())
+                                      : ep.address.ToString();
+  return address + (protocol == Protocol::kUdp ? "/udp" : "/tcp");
+}
+
+// Whether a TCP socket bound to `wild` leaves no room for `other` on the
+// same port (SO_REUSEADDR lets udp sockets share, not listening tcp ones).
+bool Covers(const Endpoint& wild, const Endpoint& other) {
+  if (&wild == &other || wild.address.Port() != other.address.Port() ||
+      other.address.family() == AF_UNIX)
+    return false;
+  if (wild.dual_stack) return true;
+  const std::string ip = wild.address.Ip();
+  return (ip == "0.0.0.0" || ip == "::") &&
+         wild.address.family() == other.address.family();
+}
+
+// No two listen entries may need the same socket: bind would fail at start.
 void Loader::CheckEndpointsUnique(const ServiceTable& table,
                                   const std::vector<Position>& where) {
-  std::unordered_map<std::string, std::string> owner;  // "ADDRESS/PROTO" -> service
+  struct Owner {
+    size_t service;
+    const Endpoint* endpoint;
+  };
+  std::unordered_map<std::string, Owner> exact;  // "ADDRESS/PROTO"
+  std::unordered_map<uint16_t, std::vector<Owner>> tcp_ports;
+  auto conflict = [&](size_t i, const Endpoint& ep, const Owner& other,
+                      const char* how) {
+    const Service& s = table.services[i];
+    Error(where[i], "service '" + s.name + "': " + Described(ep, s.protocol) +
+                        how + Described(*other.endpoint, s.protocol) +
+                        " of service '" +
+                        table.services[other.service].name + "'");
+  };
   for (size_t i = 0; i < table.services.size(); ++i) {
     const Service& s = table.services[i];
     if (s.disabled) continue;
     for (const Endpoint& ep : s.listen) {
       std::string id = ep.address.ToString() +
                        (s.protocol == Protocol::kUdp ? "/udp" : "/tcp");
-      auto [it, inserted] = owner.emplace(id, s.name);
-      if (!inserted && it->second != s.name)
-        Error(where[i], "service '" + s.name + "': " + id +
-                                    " is already used by service '" +
-                                    it->second + "'");
+      auto [it, inserted] = exact.emplace(id, Owner{i, &ep});
+      if (!inserted) {
+        conflict(i, ep, it->second, " is the same socket as ");
+        continue;
+      }
+      if (s.protocol == Protocol::kTcp && ep.address.family() != AF_UNIX) {
+        for (const Owner& other : tcp_ports[ep.address.Port()]) {
+          if (Covers(*other.endpoint, ep) || Covers(ep, *other.endpoint)) {
+            conflict(i, ep, other, " overlaps ");
+            break;
+          }
+        }
+        tcp_ports[ep.address.Port()].push_back({i, &ep});
+      }
     }
   }
 }
