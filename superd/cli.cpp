@@ -17,6 +17,12 @@ CliResult ParseCommandLine(int argc, const char* const argv[]) {
        "service table (default: /etc/superd/superd.yaml)")
       ("check,t", po::bool_switch(&o.check),
        "load and validate the table, print every problem, exit")
+      ("daemon,d", po::bool_switch(&o.daemon),
+       "detach from the terminal (for SysV init); default: stay in the foreground")
+      ("pid-file,p", po::value(&o.pid_file)->value_name("FILE"),
+       "write the pid here; removed on exit")
+      ("syslog", po::bool_switch(&o.syslog),
+       "log to syslog (facility daemon) instead of stderr")
       ("log-level,l", po::value(&level)->value_name("LEVEL"),
        "error | warning | info | debug (default: info)")
       ("version,V", po::bool_switch(&o.version), "print the version and exit")

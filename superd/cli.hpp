@@ -12,6 +12,9 @@ namespace superd {
 struct Options {
   std::string config = "/etc/superd/superd.yaml";  // -c, --config
   bool check = false;                              // -t, --check
+  bool daemon = false;                             // -d, --daemon
+  std::string pid_file;                            // -p, --pid-file
+  bool syslog = false;                             // --syslog
   LogLevel log_level = LogLevel::kInfo;            // -l, --log-level
   bool version = false;                            // -V, --version
   bool help = false;                               // -h, --help

@@ -1,9 +1,12 @@
-// Log: one line per event, "LEVEL: SERVICE: message", to stderr. The one
-// layer that logs is the supervisor (and main); lower layers return errors.
-// Writes with a single write(2) so that lines from superd and from services
-// sharing its stderr do not interleave.
+// Log: one line per event, "LEVEL: SERVICE: message", to stderr, or to
+// syslog (facility daemon) once UseSyslog() is called. The one layer that
+// logs is the supervisor (and main); lower layers return errors.
+// Each line is one write(2) or one datagram, so lines from superd and from
+// services sharing its stderr do not interleave. The syslog socket is
+// non-blocking: a stalled log daemon costs lines, never a stalled superd.
 #pragma once
 
+#include <string>
 #include <string_view>
 
 namespace superd {
@@ -17,12 +20,19 @@ class Log {
   static void SetLevel(LogLevel level) { level_ = level; }
   static bool Enabled(LogLevel level) { return level <= level_; }
 
+  // Sends every later line to the local syslog socket (/dev/log) with
+  // facility daemon, identified as "superd[PID]". Returns false, with the
+  // reason in `error`, when the socket cannot be opened.
+  static bool UseSyslog(std::string& error);
+
   // Logs "LEVEL: SOURCE: " followed by the printf-formatted message.
   static void Write(LogLevel level, std::string_view source, const char* fmt,
                     ...) __attribute__((format(printf, 3, 4)));
 
  private:
   static inline LogLevel level_ = LogLevel::kInfo;
+  static inline int syslog_fd_ = -1;  // owned for the life of the process
+  static inline int pid_ = 0;         // for "superd[PID]"
 };
 
 #define SUPERD_LOG(level, source, ...)                                   \

@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "cli.hpp"
+#include "daemon.hpp"
 #include "log.hpp"
 #include "supervisor.hpp"
 #include "table_loader.hpp"
@@ -16,6 +17,29 @@ namespace {
 constexpr int kExitOk = 0;
 constexpr int kExitFailure = 1;
 constexpr int kExitUsage = 2;
+
+// Detaches, switches logging and writes the pid file as asked; false (having
+// said why on stderr, still the terminal's) when superd cannot start.
+bool Prepare(const Options& options, UniqueFd& report, PidFile& pid_file) {
+  std::string error;
+  if (!options.pid_file.empty() && !PidFile::Free(options.pid_file, error)) {
+    std::fprintf(stderr, "superd: %s\n", error.c_str());
+    return false;
+  }
+  if (options.daemon && !(report = Detach(error))) {
+    std::fprintf(stderr, "superd: %s\n", error.c_str());
+    return false;
+  }
+  if (options.syslog && !Log::UseSyslog(error)) {
+    LOG_ERROR("superd", "%s", error.c_str());
+    return false;
+  }
+  if (!options.pid_file.empty() && !pid_file.Create(options.pid_file, error)) {
+    LOG_ERROR("superd", "%s", error.c_str());
+    return false;
+  }
+  return true;
+}
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -48,9 +72,19 @@ int main(int argc, char** argv) {
   }
   // The YAML tree is gone; give its memory back before serving for years.
   malloc_trim(0);
+
+  UniqueFd report;  // to the waiting parent, with --daemon
+  PidFile pid_file;
+  if (!Prepare(options, report, pid_file)) {
+    ReportStarted(report, kExitFailure);
+    return kExitFailure;
+  }
   SupervisorOptions run_options;
   // A developer's knob for the benchmark: SUPERD_SPAWN=vfork.
   if (const char* spawn = std::getenv("SUPERD_SPAWN"))
     run_options.concurrent_spawn = std::string_view(spawn) != "vfork";
-  return Supervisor::Run(*loaded.table, run_options) ? kExitOk : kExitFailure;
+  run_options.on_ready = [&report] { ReportStarted(report, kExitOk); };
+  const bool ok = Supervisor::Run(*loaded.table, run_options);
+  ReportStarted(report, kExitFailure);  // if it never became ready
+  return ok ? kExitOk : kExitFailure;
 }

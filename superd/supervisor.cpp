@@ -7,10 +7,12 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cinttypes>
 #include <cstring>
 
 #include "listener.hpp"
 #include "log.hpp"
+#include "notify.hpp"
 
 namespace superd {
 namespace {
@@ -109,6 +111,8 @@ bool Supervisor::Start() {
   }
   LOG_INFO(kSelf, "ready: %zu services listening on %zu sockets", enabled,
            sockets);
+  Notify("READY=1\nSTATUS=" + Status());
+  if (options_.on_ready) options_.on_ready();
   return true;
 }
 
@@ -258,9 +262,11 @@ void Supervisor::OnSignal() {
       case SIGINT:
         BeginShutdown(signal);
         break;
+      case SIGUSR1:
+        LogStats();
+        break;
       default:
-        LOG_WARNING(kSelf, "%s is not supported yet; ignored",
-                    signal == SIGHUP ? "reload (SIGHUP)" : "SIGUSR1");
+        LOG_WARNING(kSelf, "reload (SIGHUP) is not supported yet; ignored");
     }
   }
 }
@@ -331,6 +337,8 @@ void Supervisor::BeginShutdown(int signal) {
   stopping_ = true;
   LOG_INFO(kSelf, "stopping on SIG%s; %zu instances running",
            sigabbrev_np(signal), instances_.size());
+  Notify("STOPPING=1\nSTATUS=stopping, " + std::to_string(instances_.size()) +
+         " instances running");
   CloseListeners();
   if (instances_.empty()) {
     loop_.Stop();
@@ -343,6 +351,38 @@ void Supervisor::BeginShutdown(int signal) {
                     instances_.size());
         instances_.SignalAll(SIGKILL);
       });
+}
+
+std::string Supervisor::Status() const {
+  size_t listening = 0;
+  for (const ServiceState& state : services_)
+    listening += !state.service->disabled;
+  return std::to_string(listening) + " services listening, " +
+         std::to_string(instances_.size()) + " instances running";
+}
+
+const char* Supervisor::State(const ServiceState& state) const {
+  if (state.service->disabled) return "disabled";
+  if (stopping_) return "stopping";
+  if (state.running >= state.service->max_instances) return "at-limit";
+  for (const Listener& l : state.listeners)
+    if (!loop_.IsActive(l.fd.get())) return "paused";
+  return "listening";
+}
+
+// SIGUSR1: one line per service, key=value, for people and scripts alike.
+void Supervisor::LogStats() {
+  LOG_INFO(kSelf, "stats: %s", Status().c_str());
+  for (const ServiceState& state : services_) {
+    std::string addresses;
+    for (const Endpoint& e : state.service->listen)
+      addresses += (addresses.empty() ? "" : ",") + Name(e);
+    LOG_INFO(state.service->name.c_str(),
+             "state=%s addresses=%s running=%d spawned=%" PRIu64
+             " refused=0 failed=%" PRIu64,
+             State(state), addresses.c_str(), state.running, state.spawned,
+             state.failed);
+  }
 }
 
 void Supervisor::CloseListeners() {

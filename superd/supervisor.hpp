@@ -5,8 +5,10 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "event_loop.hpp"
@@ -23,6 +25,8 @@ struct SupervisorOptions {
   // Let superd accept on while a child execs (clone without CLONE_VFORK);
   // false waits for each exec as vfork does (for measuring the two).
   bool concurrent_spawn = true;
+  // Called once every socket is bound, before the first connection.
+  std::function<void()> on_ready;
 };
 
 class Supervisor {
@@ -68,6 +72,9 @@ class Supervisor {
   void LogExit(const ServiceState& state, pid_t pid, int status,
                const Instance& instance);
   void BeginShutdown(int signal);
+  void LogStats();
+  std::string Status() const;  // one line, for STATUS= and the stats
+  const char* State(const ServiceState& state) const;
   void CloseListeners();
 
   const ServiceTable& table_;

@@ -1,0 +1,41 @@
+// Detaching for SysV init (--daemon) and the pid file (--pid-file). Used
+// by main only, before and after the supervisor runs; never logs.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+
+#include "fd.hpp"
+
+namespace superd {
+
+// Forks into the background: the parent waits until the daemon reports
+// that it is serving (or why it is not) and exits with that status, so an
+// init script learns whether the start worked. The daemon is in a new
+// session, in /, with stdin and stdout on /dev/null; stderr stays until the
+// start is reported, so that "unable to bind" reaches the terminal. Returns
+// the descriptor the daemon reports through, or an invalid one with the
+// reason in `error`.
+UniqueFd Detach(std::string& error);
+
+// Tells the waiting parent of Detach() the exit status it should exit with
+// and, once started, moves stderr to /dev/null too. No-op without Detach.
+void ReportStarted(UniqueFd& report, int status);
+
+class PidFile {
+ public:
+  // Writes this process's pid to `path`, atomically (a complete file or
+  // none). Refuses, with the reason in `error`, when the file names another
+  // running superd; a stale file is replaced.
+  bool Create(const std::string& path, std::string& error);
+  // The refusal of Create, alone: to be told before detaching.
+  static bool Free(const std::string& path, std::string& error);
+  // Removes the file if it still names this process.
+  ~PidFile();
+
+ private:
+  std::string path_;
+};
+
+}  // namespace superd
