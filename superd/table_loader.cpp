@@ -64,10 +64,11 @@ Position Pos(const YAML::Node& node) {
   return {mark.line + 1, mark.column + 1};
 }
 
-// yaml-cpp gives an empty value (`key:`) no position; point at its key.
+// yaml-cpp places an empty value (`key:`) wherever the next token is, even
+// past the end of the file; point at its key instead.
 Position Pos(const Entry& e) {
   Position p = Pos(e.value);
-  return p.line > 0 ? p : Pos(e.key);
+  return p.line > 0 && !e.value.IsNull() ? p : Pos(e.key);
 }
 
 const char* KindName(const YAML::Node& node) {
@@ -127,7 +128,7 @@ Entries Loader::ReadMap(const YAML::Node& map,
   for (auto it = map.begin(); it != map.end(); ++it) {
     const YAML::Node key = it->first;
     if (!key.IsScalar()) {
-      Error(Pos(key), what + " keys must be strings");
+      Error(Pos(key), (what.empty() ? "" : what + " ") + "keys must be strings");
       continue;
     }
     const std::string name = key.Scalar();
@@ -209,6 +210,10 @@ std::vector<Entry> Loader::StringList(const std::string& key, const Entry& e) {
 }
 
 void Loader::Load(const YAML::Node& root, ServiceTable& table) {
+  if (root.IsNull()) {
+    Error(Pos(root), "the table is empty (it needs at least a 'services' key)");
+    return;
+  }
   if (!root.IsMap()) {
     Error(Pos(root), "the table must be a map with a 'services' key, not " +
                          std::string(KindName(root)));
@@ -539,6 +544,11 @@ void Loader::CheckEndpointsUnique(const ServiceTable& table,
       std::string id = ep.address.ToString() +
                        (s.protocol == Protocol::kUdp ? "/udp" : "/tcp");
       auto [it, inserted] = exact.emplace(id, Owner{i, &ep});
+      if (!inserted && it->second.service == i) {
+        Error(where[i], "service '" + s.name + "': " + Described(ep, s.protocol) +
+                            " is listed twice");
+        continue;
+      }
       if (!inserted) {
         conflict(i, ep, it->second, " is the same socket as ");
         continue;
@@ -566,7 +576,8 @@ LoadResult ParseTable(const std::string& text, const std::string& path) {
     YAML::Node root = YAML::Load(text);
     Loader(result.diagnostics).Load(root, table);
   } catch (const YAML::Exception& e) {
-    result.diagnostics.Error({e.mark.line + 1, e.mark.column + 1}, e.msg);
+    result.diagnostics.Error({e.mark.line + 1, e.mark.column + 1},
+                             "YAML syntax error: " + e.msg);
   }
   if (result.diagnostics.empty()) result.table = std::move(table);
   return result;

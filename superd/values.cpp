@@ -76,6 +76,8 @@ Parsed<ListenParts> ParseListen(std::string_view text) {
     if (parts.host.empty() || parts.host.find(':') != std::string::npos)
       return bad;  // an IPv6 address needs brackets
     if (parts.host == "*") parts.host.clear();
+  } else if (text.find_first_of("./") != std::string_view::npos) {
+    return bad;  // an address without its port
   } else {
     parts.port = text;
   }
