@@ -1,5 +1,8 @@
 #include "spawner.hpp"
 
+#include <fcntl.h>
+#include <linux/close_range.h>
+#include <linux/futex.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/mman.h>
@@ -7,6 +10,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -16,14 +20,17 @@ namespace superd {
 namespace {
 
 constexpr size_t kStackSize = 32 * 1024;
+// Descriptor tables reaching this far are shared with the child, not copied.
+constexpr int kShareAbove = 256;
 constexpr size_t kMaxEnv = 1024;  // variables: `env` (at most 1000) and ours
 constexpr size_t kEnvBytes = 8 * 1024;  // per-connection variables' text
 
 // The steps of the child, in order; a failure records its index.
-enum Step { kNone, kSession, kStdio, kStderr, kNice, kGroups, kGroup, kUser,
-            kDirectory, kExec };
+enum Step { kNone, kFiles, kSession, kStdio, kStderr, kNice, kGroups, kGroup,
+            kUser, kDirectory, kExec };
 const char* const kStepNames[] = {
-    "",           "create a session",  "set up stdin/stdout", "set up stderr",
+    "",           "unshare descriptors", "create a session",
+    "set up stdin/stdout", "set up stderr",
     "set nice",   "set supplementary groups", "set group",   "set user",
     "change directory", "exec"};
 
@@ -39,10 +46,12 @@ struct Spawner::Slot {
   alignas(64) char stack[kStackSize];
   volatile pid_t tid = 0;  // nonzero from clone until exec or exit
   volatile int failed_step = kNone;
+  volatile int unshared = 0;  // the child has its own descriptor table
   volatile int error = 0;
   pid_t pid = 0;
   const SpawnPlan* plan = nullptr;
-  int socket = -1, dev_null = -1;
+  int socket = -1, dev_null = -1;  // in the child's table
+  int keep_below = 0;
   bool raw = false;  // use raw system calls (the parent does not wait)
   char* envp[kMaxEnv + 1];
   char env_text[kEnvBytes];
@@ -65,8 +74,20 @@ int ChildMain(void* arg) {
     if (result >= 0) return;
     slot.error = static_cast<int>(-result);
     slot.failed_step = s;
+    slot.unshared = 1;
+    Call(slot, SYS_futex, reinterpret_cast<long>(&slot.unshared), FUTEX_WAKE, 1);
     Call(slot, SYS_exit_group, 127);
   };
+  if (slot.keep_below > 0) {
+    // Made with CLONE_FILES: first of all, a descriptor table of our own
+    // with only fds 0 to keep_below - 1 (before Linux 5.9, all of them).
+    long unshared = Call(slot, SYS_close_range, slot.keep_below, ~0U,
+                         CLOSE_RANGE_UNSHARE);
+    if (unshared < 0) step(kFiles, Call(slot, SYS_unshare, CLONE_FILES));
+    slot.unshared = 1;
+    Call(slot, SYS_futex, reinterpret_cast<long>(&slot.unshared), FUTEX_WAKE, 1);
+  }
+
   // Default dispositions and an empty mask: superd installs no handlers,
   // ignores only SIGPIPE (SignalSet) and blocks what its signalfd reads.
   KernelSigaction dfl{};
@@ -122,8 +143,36 @@ bool CopyEnvironment(const SpawnPlan& plan, Spawner::Slot& slot) {
 
 }  // namespace
 
+// Made before the listeners, so that the handoffs are low descriptors.
 Spawner::Spawner(UniqueFd dev_null, bool concurrent)
-    : dev_null_(std::move(dev_null)), concurrent_(concurrent && raw::kAvailable) {}
+    : dev_null_(std::move(dev_null)), concurrent_(concurrent && raw::kAvailable) {
+  keep_below_ = dev_null_.get() + 1;
+  for (size_t i = 0; i < kHandoffs; ++i) {
+    handoffs_.emplace_back(fcntl(dev_null_.get(), F_DUPFD_CLOEXEC, 3));
+    keep_below_ = std::max(keep_below_, handoffs_.back().get() + 1);
+  }
+}
+
+void Spawner::Flush() {
+  for (size_t i = 0; i < pending_.size(); ++i) {
+    AwaitUnshared(pending_[i]);
+    dup3(dev_null_.get(), handoffs_[i].get(), O_CLOEXEC);
+  }
+  pending_.clear();
+}
+
+// A child made with CLONE_FILES shares our descriptor table until its
+// first step: the handoff descriptor must not change under it before then.
+void Spawner::AwaitUnshared(Slot* slot) {
+  auto done = [slot] {
+    return __atomic_load_n(&slot->unshared, __ATOMIC_ACQUIRE) != 0 ||
+           __atomic_load_n(&slot->tid, __ATOMIC_ACQUIRE) == 0;
+  };
+  // Measured: spinning first (up to ~50 us) before sleeping was slower at
+  // every concurrency; the child often needs this very CPU.
+  const timespec ms{0, 1'000'000};
+  while (!done()) syscall(SYS_futex, &slot->unshared, FUTEX_WAIT, 0, &ms);
+}
 
 Spawner::~Spawner() {
   for (Slot* slot : slots_) munmap(slot, sizeof(Slot));
@@ -152,21 +201,33 @@ pid_t Spawner::Spawn(const SpawnPlan& plan, int socket) {
   Slot* slot = FreeSlot();
   if (slot == nullptr) return -ENOMEM;
   if (!CopyEnvironment(plan, *slot)) return -E2BIG;
+  // A large table (thousands of listeners) is not copied: the child shares
+  // it and keeps only the low descriptors. A small one costs less to copy
+  // than to wait for the child to unshare it.
+  const bool share = socket >= kShareAbove && keep_below_ < kShareAbove;
+  if (share && pending_.size() == kHandoffs) Flush();
+  const int handoff = share ? handoffs_[pending_.size()].get() : -1;
+  if (share && dup3(socket, handoff, O_CLOEXEC) < 0) return -errno;
   slot->plan = &plan;
-  slot->socket = socket;
+  slot->socket = share ? handoff : socket;
   slot->dev_null = dev_null_.get();
+  slot->keep_below = share ? keep_below_ : 0;
   slot->raw = concurrent_;
   slot->failed_step = kNone;
+  slot->unshared = 0;
   slot->tid = -1;
   int flags = CLONE_VM | CLONE_CHILD_CLEARTID | SIGCHLD |
-              (concurrent_ ? 0 : CLONE_VFORK);
+              (share ? CLONE_FILES : 0) | (concurrent_ ? 0 : CLONE_VFORK);
   pid_t pid = clone(ChildMain, slot->stack + kStackSize, flags, slot, nullptr,
                     nullptr, &slot->tid);
   if (pid < 0) {
+    const int error = errno;
     slot->tid = 0;
-    return -errno;
+    if (share) dup3(dev_null_.get(), handoff, O_CLOEXEC);
+    return -error;
   }
   slot->pid = pid;
+  if (share) pending_.push_back(slot);
   return pid;
 }
 

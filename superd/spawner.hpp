@@ -12,6 +12,17 @@
 // exec records the failed step and errno in its slot and exits with 127;
 // the supervisor collects that with TakeFailure() when it reaps the pid.
 //
+// Nor is superd's descriptor table copied (with 10,000 listeners, copying
+// it was most of the cost of a spawn): the child starts sharing it
+// (CLONE_FILES) and at once makes a private one holding only fds 0-2 and
+// the low "handoff" descriptor through which the parent passes the socket
+// (close_range(CLOSE_RANGE_UNSHARE)). Each child in flight has a handoff
+// descriptor of its own; Flush() waits for them to take that step (a few
+// microseconds, usually already done) and lets go of the handoffs, or a
+// client's connection would stay open after its program closed it. The
+// supervisor flushes after each batch of accepts. Small tables are copied
+// as usual: that costs less than the wait.
+//
 // Where raw system calls are not implemented (raw_syscall.hpp), or when
 // asked, the parent waits as with vfork (CLONE_VFORK).
 #pragma once
@@ -41,6 +52,10 @@ class Spawner {
 
   // Returns the child's pid, or -errno when no process could be created.
   pid_t Spawn(const SpawnPlan& plan, int socket);
+  // Lets go of every socket passed since the last Flush (see above).
+  void Flush();
+  // How many spawns may share the descriptor table between flushes.
+  static constexpr size_t kHandoffs = 32;
 
   // Why `pid`, which exited with status 127, did not exec; nullopt when it
   // did (the program itself exited 127).
@@ -50,8 +65,12 @@ class Spawner {
 
  private:
   Slot* FreeSlot();
+  void AwaitUnshared(Slot* slot);
 
   UniqueFd dev_null_;
+  std::vector<UniqueFd> handoffs_;  // low fds: sockets of children in flight
+  std::vector<Slot*> pending_;      // their children, until Flush
+  int keep_below_ = 0;      // the child's private table keeps fds below this
   bool concurrent_;
   std::vector<Slot*> slots_;  // mmap()ed; grows with spawns in flight
   size_t next_ = 0;

@@ -145,40 +145,54 @@ void Supervisor::OnReadable(size_t s, size_t l) {
   Connection connection{true, SockType(state), listener.endpoint->address, {}, 0, 0};
   listener.busy = true;  // until its program exits
   Spawn(s, l, listener.fd.get(), connection);
+  spawner_->Flush();
   Refresh(s);
 }
 
 void Supervisor::AcceptConnections(size_t s, size_t l) {
   ServiceState& state = services_[s];
-  Listener& listener = state.listeners[l];
+  const Listener& listener = state.listeners[l];
   for (int i = 0; i < kAcceptBatch && CanSpawn(state) && !listener.resting; ++i) {
     Connection c{false, SOCK_STREAM, listener.endpoint->address, {}, 0, 0};
-    socklen_t len = c.remote.capacity();
-    UniqueFd conn(accept4(listener.fd.get(), c.remote.get(), &len, SOCK_CLOEXEC));
-    if (!conn) {
-      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-        LOG_WARNING(state.service->name.c_str(), "unable to accept: %s",
-                    strerror(errno));
-        Rest(s, l, kDescriptorBackoff);
-        return;
-      }
-      if (errno == EINTR || errno == ECONNABORTED || errno == EPROTO) continue;
-      return;  // EAGAIN: drained
-    }
-    c.remote.set_size(len);
-    if (c.local.family() == AF_UNIX) {
-      ucred cred{};
-      socklen_t clen = sizeof cred;
-      getsockopt(conn.get(), SOL_SOCKET, SO_PEERCRED, &cred, &clen);
-      c.peer_uid = cred.uid;
-      c.peer_gid = cred.gid;
-    } else if (listener.endpoint->dual_stack) {
-      socklen_t llen = c.local.capacity();
-      if (getsockname(conn.get(), c.local.get(), &llen) == 0) c.local.set_size(llen);
-    }
+    UniqueFd conn = Accept(s, l, c);
+    if (!conn) break;
     Spawn(s, l, conn.get(), c);
   }
+  spawner_->Flush();
   Refresh(s);
+}
+
+// The next connection waiting on listener `l`, and what is known of its
+// client; invalid when none is waiting (or the listener must rest).
+UniqueFd Supervisor::Accept(size_t s, size_t l, Connection& c) {
+  Listener& listener = services_[s].listeners[l];
+  int fd;
+  socklen_t len;
+  do {
+    len = c.remote.capacity();
+    fd = accept4(listener.fd.get(), c.remote.get(), &len, SOCK_CLOEXEC);
+  } while (fd < 0 && (errno == EINTR || errno == ECONNABORTED || errno == EPROTO));
+  if (fd < 0) {
+    if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+      LOG_WARNING(services_[s].service->name.c_str(), "unable to accept: %s",
+                  strerror(errno));
+      Rest(s, l, kDescriptorBackoff);
+    }
+    return {};  // EAGAIN: drained
+  }
+  UniqueFd conn(fd);
+  c.remote.set_size(len);
+  if (c.local.family() == AF_UNIX) {
+    ucred cred{};
+    socklen_t clen = sizeof cred;
+    getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen);
+    c.peer_uid = cred.uid;
+    c.peer_gid = cred.gid;
+  } else if (listener.endpoint->dual_stack) {
+    socklen_t llen = c.local.capacity();
+    if (getsockname(fd, c.local.get(), &llen) == 0) c.local.set_size(llen);
+  }
+  return conn;
 }
 
 void Supervisor::Spawn(size_t s, size_t l, int socket, const Connection& c) {

@@ -58,6 +58,7 @@ class Supervisor {
 
   void OnReadable(size_t service, size_t listener);
   void AcceptConnections(size_t service, size_t listener);
+  UniqueFd Accept(size_t service, size_t listener, Connection& connection);
   void Spawn(size_t service, size_t listener, int socket,
              const Connection& connection);
   bool CanSpawn(const ServiceState& state) const;
