@@ -4,7 +4,7 @@ BUILD   ?= build
 PREFIX  ?= /usr/local
 JOBS    ?= 2
 DEBS    := cmake make g++ pkg-config libyaml-cpp-dev libboost-program-options-dev \
-           libgtest-dev libsystemd-dev mandoc groff-base
+           libgtest-dev libsystemd-dev mandoc groff-base python3
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all deps configure build run test install clean
@@ -42,3 +42,16 @@ install: build
 
 clean:
 	rm -rf $(BUILD)
+
+# The benchmark (bench/README.md). bench-quick: superd and the reference
+# only, fewer rounds (under 2 minutes), writes bench/results-quick.md.
+# bench: every server and peer (installed/unpacked from Debian by the
+# script), plus the scale tests, writes bench/results.md.
+# More options through BENCH_ARGS, e.g. BENCH_ARGS="--rounds 9".
+BENCH_ARGS ?=
+.PHONY: bench bench-quick
+bench: build
+	python3 bench/run --build $(BUILD) $(BENCH_ARGS)
+
+bench-quick: build
+	python3 bench/run --quick --build $(BUILD) $(BENCH_ARGS)

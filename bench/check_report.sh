@@ -1,0 +1,174 @@
+#!/usr/bin/env bash
+# check_report.sh - checks that a benchmark report is well formed (never its
+# speed: speed is for the benchmark, not for a test).
+#
+#   bench/check_report.sh REPORT.md
+#       checks an existing report (and REPORT.json next to it)
+#   bench/check_report.sh --run [bench/run OPTIONS...]
+#       runs `bench/run --quick` (with OPTIONS, e.g. --superd PATH --tools DIR)
+#       into a temporary directory, then checks what it wrote
+#
+# Exit status 0 if the report is well formed, 1 if not (every problem is
+# printed), 2 for a usage error.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+
+if [[ $# -ge 1 && $1 == --run ]]; then
+  shift
+  tmp=$(mktemp -d "${TMPDIR:-/tmp}/bench-check.XXXXXX")
+  trap 'rm -rf "$tmp"' EXIT
+  python3 "$here/run" --quick --out "$tmp/report.md" "$@"
+  report=$tmp/report.md
+elif [[ $# -eq 1 && $1 != -* ]]; then
+  report=$1
+else
+  sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//' >&2
+  exit 2
+fi
+
+python3 - "$report" <<'EOF'
+import json, os, re, sys
+
+path = sys.argv[1]
+problems = []
+def bad(msg):
+    problems.append(msg)
+
+try:
+    text = open(path).read()
+except OSError as e:
+    print(f"check_report: {e}", file=sys.stderr)
+    sys.exit(1)
+lines = text.splitlines()
+
+def need(pattern, what):
+    if not any(re.search(pattern, l) for l in lines):
+        bad(f"missing {what}")
+
+need(r"^# superd benchmark results$", "the title")
+need(r"^## Machine$", "the machine section")
+need(r"^- CPU: .+, \d+ cores", "the CPU model and core count")
+need(r"^- Kernel: \S+", "the kernel")
+need(r"^- Load average at start: ", "the load average")
+need(r"^Written by `bench/run.*` on \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC", "the date")
+need(r"^Total time of this run: \d+ s\.$", "the total time")
+
+NUM = r"-?\d+(\.\d+)?"
+def number(cell, what, allow_dash=False):
+    if allow_dash and cell == "-":
+        return None
+    if not re.fullmatch(NUM, cell):
+        bad(f"{what}: '{cell}' is not a number")
+        return None
+    return float(cell)
+
+def table(header):
+    """Rows (lists of cells) of the table whose header line is `header`."""
+    try:
+        i = lines.index(header)
+    except ValueError:
+        bad(f"missing table header: {header}")
+        return []
+    if i + 1 >= len(lines) or not re.fullmatch(r"\|(-*:?-+:?\|)+", lines[i + 1].replace(" ", "")):
+        bad(f"no separator line under: {header}")
+        return []
+    ncols = header.count("|") - 1
+    rows = []
+    for l in lines[i + 2:]:
+        if not l.startswith("|"):
+            break
+        cells = [c.strip() for c in l.strip().strip("|").split("|")]
+        if len(cells) != ncols:
+            bad(f"row has {len(cells)} cells, expected {ncols}: {l}")
+            continue
+        rows.append(cells)
+    if not rows:
+        bad(f"table without rows: {header}")
+    return rows
+
+MAIN = ("| server | c | conn/s | × ref | p50 ms | × ref | p99 ms | × ref "
+        "| daemon CPU ms / 1k conn | × ref | errors | spread |")
+main = table(MAIN)
+seen = {}
+for cells in main:
+    server, c = cells[0], cells[1]
+    what = f"{server} c={c}"
+    if not re.fullmatch(r"[a-z][a-z0-9_-]*", server):
+        bad(f"bad server name '{server}'")
+    if not re.fullmatch(r"\d+", c):
+        bad(f"{what}: concurrency is not an integer")
+        continue
+    cps = number(cells[2], f"{what} conn/s")
+    if cps is not None and cps <= 0:
+        bad(f"{what}: conn/s is {cps}")
+    vals = {"cps_x": number(cells[3], f"{what} conn/s ratio", True),
+            "p50": number(cells[4], f"{what} p50"),
+            "p50_x": number(cells[5], f"{what} p50 ratio", True),
+            "p99": number(cells[6], f"{what} p99"),
+            "p99_x": number(cells[7], f"{what} p99 ratio", True),
+            "cpu": number(cells[8], f"{what} CPU"),
+            "cpu_x": number(cells[9], f"{what} CPU ratio", True)}
+    if vals["p50"] is not None and vals["p99"] is not None and vals["p99"] < vals["p50"]:
+        bad(f"{what}: p99 {vals['p99']} below p50 {vals['p50']}")
+    if not re.fullmatch(r"\d+", cells[10]):
+        bad(f"{what}: errors '{cells[10]}' is not a count")
+    if not re.fullmatch(r"\d+%", cells[11]):
+        bad(f"{what}: spread '{cells[11]}' is not a percentage")
+    seen[(server, int(c))] = vals
+
+concs = sorted({c for _, c in seen})
+for c in (1, 32, 128):
+    for server in ("superd", "ref-vfork"):
+        if (server, c) not in seen:
+            bad(f"no row for {server} at c={c}")
+for c in concs:
+    ref = seen.get(("ref-vfork", c))
+    if ref:
+        for k in ("cps_x", "p50_x", "p99_x", "cpu_x"):
+            if ref[k] not in (None, 1.0):
+                bad(f"ref-vfork c={c}: its own {k} ratio is {ref[k]}, not 1.00")
+    for (server, cc), v in seen.items():
+        if cc == c and ref and v["cps_x"] is None:
+            bad(f"{server} c={c}: no ratio to the reference")
+
+for name in ("superd", "ref-vfork"):
+    if not re.search(rf"^- `{re.escape(name)}`: .* — ran$", text, re.M):
+        bad(f"the server list does not say that {name} ran")
+
+if "## Scale" in lines:
+    startup = table("| server | services | start-up s | first reply s | RSS MiB | serves |")
+    got = {(r[0], r[1]) for r in startup if re.fullmatch(NUM, r[2])}
+    for n in ("1000", "10000"):
+        if ("superd", n) not in got:
+            bad(f"scale: no start-up figure for superd with {n} services")
+    for r in startup:
+        if re.fullmatch(NUM, r[2]):
+            number(r[3], f"scale {r[0]} x{r[1]} first reply")
+            number(r[4], f"scale {r[0]} x{r[1]} RSS", True)
+    busy = table("| server | services | conn/s alone | conn/s among them | ratio | p99 ms alone "
+                 "| p99 ms among | CPU ms / 1k alone | CPU ms / 1k among | errors |")
+    if not any(r[0] == "superd" and re.fullmatch(NUM, r[4]) for r in busy):
+        bad("scale: no busy-service ratio for superd")
+    idle = table("| server | services | seconds | wake-ups | CPU ms |")
+    if not any(r[0] == "superd" and re.fullmatch(r"\d+", r[3]) and re.fullmatch(NUM, r[4]) for r in idle):
+        bad("scale: no idle figures for superd")
+else:
+    bad("missing the scale section")
+
+js = os.path.splitext(path)[0] + ".json"
+try:
+    data = json.load(open(js))
+    if len(data.get("rows", [])) != len(main):
+        bad(f"{js}: {len(data.get('rows', []))} rows, the table has {len(main)}")
+    for k in ("machine", "params", "status"):
+        if k not in data:
+            bad(f"{js}: no '{k}'")
+except (OSError, ValueError) as e:
+    bad(f"{js}: {e}")
+
+for p in problems:
+    print(f"check_report: {path}: {p}", file=sys.stderr)
+if problems:
+    sys.exit(1)
+print(f"check_report: {path}: well formed ({len(main)} rows, concurrencies {concs})")
+EOF
