@@ -80,6 +80,16 @@ const char* KindName(const YAML::Node& node) {
   }
 }
 
+// What is wrong with `path` as a program, or "".
+std::string ProgramProblem(const std::string& path) {
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0)
+    return "unable to find " + path + ": " + strerror(errno);
+  if (!S_ISREG(st.st_mode)) return path + " is not a regular file";
+  if (access(path.c_str(), X_OK) != 0) return path + " is not executable";
+  return "";
+}
+
 class Loader {
  public:
   explicit Loader(Diagnostics& diag) : diag_(diag) {}
@@ -119,6 +129,7 @@ class Loader {
                             const std::vector<Position>& where);
 
   Diagnostics& diag_;
+  std::unordered_map<std::string, std::string> programs_checked_;  // -> problem
 };
 
 Entries Loader::ReadMap(const YAML::Node& map,
@@ -389,14 +400,10 @@ void Loader::LoadProgram(const Entries& entries, Service& service) {
     return;
   }
   if (service.disabled) return;  // a disabled entry may name a missing program
-  struct stat st;
-  if (stat(path.c_str(), &st) != 0) {
-    Error(Pos(e), "program: unable to find " + path + ": " + strerror(errno));
-  } else if (!S_ISREG(st.st_mode)) {
-    Error(Pos(e), "program: " + path + " is not a regular file");
-  } else if (access(path.c_str(), X_OK) != 0) {
-    Error(Pos(e), "program: " + path + " is not executable");
-  }
+  // Large tables run one program many times: look at each file once.
+  auto [checked, first] = programs_checked_.try_emplace(path);
+  if (first) checked->second = ProgramProblem(path);
+  if (!checked->second.empty()) Error(Pos(e), "program: " + checked->second);
 }
 
 void Loader::LoadCredentials(const Entries& entries, Service& service) {
