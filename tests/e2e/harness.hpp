@@ -1,0 +1,216 @@
+// The end-to-end harness: runs the real superd binary on free loopback ports
+// in a fresh temporary directory and talks to it through real sockets.
+//
+// Never blocks without a deadline: every wait, connect and read takes a
+// timeout and reports a timeout as a failure instead of hanging. Never kills
+// a process by name: only the superd it started, by pid. Loopback only.
+// On a test failure the superd's stderr is printed and its directory kept.
+#pragma once
+
+#include <gtest/gtest.h>
+#include <sys/types.h>
+
+#include <csignal>
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace e2e {
+
+using Clock = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
+// The default deadline of one step (a connect, a read to end of input, superd
+// becoming ready, superd exiting).
+inline constexpr std::chrono::milliseconds kTimeout = 10s;
+
+// Paths of the built binaries (compile definitions from tests/e2e/CMakeLists.txt).
+std::string SuperdBinary();
+// A sample service: "echo", "daytime", "chargen", "discard", "time".
+std::string ServiceBinary(const std::string& name);
+// A test helper from tests/helpers: "contract", "sleeper", "wait-accept".
+std::string HelperBinary(const std::string& name);
+
+// A descriptor that closes itself.
+class Fd {
+ public:
+  Fd() = default;
+  explicit Fd(int fd) : fd_(fd) {}
+  Fd(Fd&& other) noexcept : fd_(other.Release()) {}
+  Fd& operator=(Fd&& other) noexcept;
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  ~Fd() { Reset(); }
+
+  int get() const { return fd_; }
+  explicit operator bool() const { return fd_ >= 0; }
+  int Release();
+  void Reset(int fd = -1);
+
+ private:
+  int fd_ = -1;
+};
+
+// A port free for both TCP and UDP on 127.0.0.1 (and on ::1 when the host has
+// IPv6 loopback). Drawn at random below the kernel's ephemeral range, so that
+// neither another ctest process nor our own client connections take it.
+uint16_t PickPort();
+bool HaveIpv6Loopback();
+
+// Replaces every ${NAME} in `text` with vars[NAME].
+std::string Subst(std::string text, const std::map<std::string, std::string>& vars);
+
+// Reading a file whole; empty when it does not exist.
+std::string ReadFile(const std::string& path);
+
+struct StartOptions {
+  std::vector<std::string> args;  // extra command-line arguments
+  bool wait_ready = true;         // wait for "info: superd: ready"
+  // Start superd with an inheritance a program must not see: SIGPIPE,
+  // SIGUSR2 and SIGQUIT ignored, SIGUSR2 and SIGWINCH blocked, umask 077,
+  // working directory the test directory.
+  bool hostile_inheritance = false;
+  // Leave this descriptor (>= 3) open without close-on-exec in superd.
+  int leak_fd = -1;
+};
+
+// The usual variations.
+inline StartOptions NoWaitReady() {
+  StartOptions o;
+  o.wait_ready = false;
+  return o;
+}
+inline StartOptions Hostile() {
+  StartOptions o;
+  o.hostile_inheritance = true;
+  return o;
+}
+inline StartOptions LeakingFd(int fd) {
+  StartOptions o;
+  o.leak_fd = fd;
+  return o;
+}
+
+// One superd process and its directory (table, stderr log, scratch files).
+class Superd {
+ public:
+  Superd();
+  ~Superd();
+  Superd(const Superd&) = delete;
+  Superd& operator=(const Superd&) = delete;
+
+  const std::string& dir() const { return dir_; }
+  const std::string& table_path() const { return table_path_; }
+  const std::string& log_path() const { return log_path_; }
+  pid_t pid() const { return pid_; }
+
+  // Writes the table (dir/superd.yaml).
+  void WriteTable(const std::string& yaml);
+  // Writes dir/NAME with `mode`; returns its path.
+  std::string WriteFile(const std::string& name, const std::string& content,
+                        mode_t mode = 0644);
+
+  // `superd -c TABLE ARGS...` with stderr to log_path(); by default waits for
+  // the ready line. Fails (with the log) if superd exits first.
+  ::testing::AssertionResult Start(const StartOptions& options = {});
+  ::testing::AssertionResult WaitReady(std::chrono::milliseconds timeout = kTimeout);
+
+  // Waits for superd to exit on its own; its wait status, or nothing after
+  // `timeout`. Once a test waits for the exit, the destructor no longer
+  // insists that superd ran to the end and stopped with status 0.
+  std::optional<int> WaitExit(std::chrono::milliseconds timeout = kTimeout);
+  // Sends `sig`; then WaitExit.
+  std::optional<int> Stop(int sig = SIGTERM, std::chrono::milliseconds timeout = kTimeout);
+  bool Running();
+
+  // superd's stderr so far.
+  std::string Log() const;
+  std::vector<std::string> LogLines() const;
+  // The capture groups of the first log line matching `regex` (ECMAScript,
+  // searched, not anchored), waiting up to `timeout` for it to appear.
+  std::optional<std::vector<std::string>> WaitForLog(
+      const std::string& regex, std::chrono::milliseconds timeout = kTimeout) const;
+  // How many log lines match `regex`.
+  size_t CountLog(const std::string& regex) const;
+  // Waits until at least `count` lines match.
+  bool WaitForLogCount(const std::string& regex, size_t count,
+                       std::chrono::milliseconds timeout = kTimeout) const;
+
+ private:
+  std::string dir_, table_path_, log_path_;
+  pid_t pid_ = -1;
+  bool reaped_ = true;
+  bool started_ = false;
+  bool exit_expected_ = false;  // the test waited for the exit itself
+  int exit_status_ = 0;
+};
+
+// "exit status 1", "killed by signal 11 (Segmentation fault)".
+std::string DescribeStatus(int wait_status);
+
+// A command run to completion, e.g. `superd --check`.
+struct RunResult {
+  bool exited = false;  // false: killed by a signal or by our timeout
+  int exit_code = -1;
+  std::string out, err;
+};
+RunResult RunCommand(const std::vector<std::string>& argv, const std::string& scratch_dir,
+              std::chrono::milliseconds timeout = kTimeout);
+
+// Sockets. ip is numeric, "127.0.0.1" or "::1". A connect that fails records
+// a test failure and returns an empty Fd.
+Fd ConnectTcp(const std::string& ip, uint16_t port,
+              std::chrono::milliseconds timeout = kTimeout);
+// errno of a connect attempt (0 on success, ETIMEDOUT on our deadline).
+int TryConnectTcp(const std::string& ip, uint16_t port, Fd* out,
+                  std::chrono::milliseconds timeout = kTimeout);
+Fd ConnectUnix(const std::string& path);
+// A UDP socket connected to ip:port.
+Fd UdpSocket(const std::string& ip, uint16_t port);
+// The local port of a socket (the client port superd reports).
+uint16_t LocalPort(int fd);
+
+struct ReadResult {
+  std::string data;
+  bool eof = false;      // the peer closed (cleanly or with a reset)
+  bool reset = false;    // ECONNRESET
+  bool timed_out = false;
+};
+// Reads until end of input.
+ReadResult ReadAll(int fd, std::chrono::milliseconds timeout = kTimeout);
+// Reads until `delim` has been seen (data may run past it) or end of input.
+ReadResult ReadUntil(int fd, std::string_view delim,
+                     std::chrono::milliseconds timeout = kTimeout);
+// Reads until at least n bytes arrived or end of input.
+ReadResult ReadAtLeast(int fd, size_t n, std::chrono::milliseconds timeout = kTimeout);
+// Whether anything (data or end of input) arrives within `wait`.
+bool Readable(int fd, std::chrono::milliseconds wait);
+// Sends everything.
+bool SendAll(int fd, std::string_view data, std::chrono::milliseconds timeout = kTimeout);
+// Sends `data` while reading, then shuts down the write side and reads to end
+// of input: what an echo-style exchange needs without deadlocking.
+ReadResult Exchange(int fd, std::string_view data,
+                    std::chrono::milliseconds timeout = kTimeout);
+// One datagram.
+std::optional<std::string> ReceiveDatagram(int fd, std::chrono::milliseconds timeout = kTimeout);
+
+// A report of superd-test-contract: KEY -> VALUE; environment variables as
+// "env:NAME".
+using Report = std::map<std::string, std::string>;
+Report ParseReport(const std::string& text);
+// Only the env: entries, without the prefix.
+std::map<std::string, std::string> EnvOf(const Report& report);
+
+// A process that no longer exists or is a zombie.
+bool ProcessGone(pid_t pid);
+bool WaitProcessGone(pid_t pid, std::chrono::milliseconds timeout = kTimeout);
+
+// Random bytes.
+std::string RandomBytes(size_t n, uint64_t seed);
+
+}  // namespace e2e

@@ -1,0 +1,39 @@
+// superd-test-wait-accept: a wait-mode TCP service. fd 0 is the listening
+// socket itself; it accepts connections on it, answers each with
+// "pid=N served=K\n" (K counts from 1) and closes it, and exits 0 once no
+// connection arrived for IDLE_MS milliseconds (default 1500).
+//
+//   superd-test-wait-accept [IDLE_MS]
+//
+// Exits 3 if fd 0 is not a listening socket.
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <string>
+
+int main(int argc, char** argv) {
+  const int idle_ms = argc > 1 ? std::atoi(argv[1]) : 1500;
+  int listening = 0;
+  socklen_t len = sizeof listening;
+  if (getsockopt(0, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0 ||
+      listening == 0)
+    return 3;
+  for (int served = 1;; ++served) {
+    pollfd p{0, POLLIN, 0};
+    const int ready = poll(&p, 1, idle_ms);
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready <= 0) return 0;
+    const int conn = accept(0, nullptr, nullptr);
+    if (conn < 0) {
+      --served;
+      continue;
+    }
+    const std::string answer = "pid=" + std::to_string(getpid()) +
+                               " served=" + std::to_string(served) + "\n";
+    (void)!write(conn, answer.data(), answer.size());
+    close(conn);
+  }
+}
