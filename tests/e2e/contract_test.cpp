@@ -17,6 +17,19 @@
 namespace e2e {
 namespace {
 
+// SUPERD_E2E_BALLAST=N runs the same tests against a large table: N more
+// services on UNIX sockets, enough descriptors for the spawner to share its
+// descriptor table with each child instead of copying it (spawner.hpp).
+std::string Ballast(const std::string& dir) {
+  const char* n = std::getenv("SUPERD_E2E_BALLAST");
+  std::string yaml;
+  for (int i = 0; n != nullptr && i < std::atoi(n); ++i) {
+    yaml += "  ballast" + std::to_string(i) + ":\n    listen: unix:" + dir + "/b" +
+            std::to_string(i) + ".sock\n    program: " + ServiceBinary("echo") + "\n";
+  }
+  return yaml;
+}
+
 class Contract : public ::testing::Test {
  protected:
   // A table with one contract service "contract" on a fresh port; `extra`
@@ -28,7 +41,8 @@ class Contract : public ::testing::Test {
         "  contract:\n"
         "    listen: \"127.0.0.1:${PORT}\"\n"
         "    program: ${PROGRAM}\n" + extra,
-        {{"PORT", std::to_string(port_)}, {"PROGRAM", HelperBinary("contract")}}));
+        {{"PORT", std::to_string(port_)}, {"PROGRAM", HelperBinary("contract")}}) +
+        Ballast(superd_.dir()));
     ASSERT_TRUE(superd_.Start(options));
   }
 
