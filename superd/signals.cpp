@@ -1,6 +1,7 @@
 #include "signals.hpp"
 
 #include <sys/signalfd.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -13,11 +14,16 @@ SignalSet::SignalSet(std::initializer_list<int> signals) {
   for (int s : signals) sigaddset(&set_, s);
   // Dispositions ignored by whoever started superd (nohup ignores SIGHUP)
   // would reach every program through exec, and an ignored signal never
-  // reaches a signalfd: start from the defaults.
+  // reaches a signalfd: start from the defaults. Through the system call,
+  // because glibc refuses to touch the two real-time signals it reserves
+  // (32 and 33), which a parent may have ignored all the same.
+  struct KernelSigaction {
+    unsigned long handler, flags, restorer, mask;
+  } old{}, dfl{};
   for (int s = 1; s < NSIG; ++s) {
-    struct sigaction old {};
-    if (sigaction(s, nullptr, &old) == 0 && old.sa_handler == SIG_IGN)
-      signal(s, SIG_DFL);
+    if (syscall(SYS_rt_sigaction, s, nullptr, &old, 8) == 0 &&
+        old.handler == reinterpret_cast<unsigned long>(SIG_IGN))
+      syscall(SYS_rt_sigaction, s, &dfl, nullptr, 8);
   }
   signal(SIGPIPE, SIG_IGN);
   if (sigprocmask(SIG_BLOCK, &set_, nullptr) != 0 ||

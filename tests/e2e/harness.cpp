@@ -11,6 +11,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/syscall.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -299,6 +300,13 @@ std::string Superd::WriteFile(const std::string& name, const std::string& conten
       signal(SIGPIPE, SIG_IGN);
       signal(SIGUSR2, SIG_IGN);
       signal(SIGQUIT, SIG_IGN);
+      // glibc's sigaction refuses its reserved signals 32 and 33, but a
+      // parent can leave them ignored all the same (seen under a CI shell).
+      struct {
+        unsigned long handler, flags, restorer, mask;
+      } ignore{reinterpret_cast<unsigned long>(SIG_IGN), 0, 0, 0};
+      syscall(SYS_rt_sigaction, 32, &ignore, nullptr, 8);
+      syscall(SYS_rt_sigaction, 33, &ignore, nullptr, 8);
       sigset_t blocked;
       sigemptyset(&blocked);
       sigaddset(&blocked, SIGUSR2);

@@ -72,7 +72,8 @@ struct StartOptions {
   std::vector<std::string> args;  // extra command-line arguments
   bool wait_ready = true;         // wait for "info: superd: ready"
   // Start superd with an inheritance a program must not see: SIGPIPE,
-  // SIGUSR2 and SIGQUIT ignored, SIGUSR2 and SIGWINCH blocked, umask 077,
+  // SIGUSR2, SIGQUIT and real-time signals 32 and 33 ignored, SIGUSR2 and
+  // SIGWINCH blocked, umask 077,
   // working directory the test directory.
   bool hostile_inheritance = false;
   // Leave this descriptor (>= 3) open without close-on-exec in superd.
