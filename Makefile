@@ -30,7 +30,7 @@ build: configure
 
 run: build
 	@echo "superd: serving echo, daytime, chargen, discard, time on 127.0.0.1"
-	@echo "  try: nc 127.0.0.1 2013   (daytime)   nc 127.0.0.1 2007   (echo)"
+	@echo "  try: nc -d 127.0.0.1 2013   (daytime)   echo hi | nc -N 127.0.0.1 2007   (echo)"
 	@echo "  Ctrl-C stops it."
 	$(BUILD)/superd/superd --config $(BUILD)/superd-dev.yaml
 
