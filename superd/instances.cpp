@@ -7,7 +7,7 @@ namespace superd {
 std::optional<Instance> Instances::Remove(pid_t pid) {
   auto it = by_pid_.find(pid);
   if (it == by_pid_.end()) return std::nullopt;
-  Instance instance = it->second;
+  Instance instance = std::move(it->second);
   by_pid_.erase(it);
   return instance;
 }

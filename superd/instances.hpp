@@ -5,21 +5,23 @@
 #include <sys/types.h>
 
 #include <chrono>
-#include <cstddef>
+#include <memory>
 #include <optional>
 #include <unordered_map>
+
+#include "service_state.hpp"
 
 namespace superd {
 
 struct Instance {
-  size_t service = 0;         // index into the supervisor's services
-  std::optional<size_t> waited_listener;  // wait services: whose socket it holds
+  std::shared_ptr<ServiceState> service;
+  std::shared_ptr<Listener> waited;  // wait services: the socket it holds
   std::chrono::steady_clock::time_point started;
 };
 
 class Instances {
  public:
-  void Add(pid_t pid, const Instance& instance) { by_pid_[pid] = instance; }
+  void Add(pid_t pid, Instance instance) { by_pid_[pid] = std::move(instance); }
   // Removes and returns the instance of `pid`, if it is one of ours.
   std::optional<Instance> Remove(pid_t pid);
   size_t size() const { return by_pid_.size(); }

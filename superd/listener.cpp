@@ -1,5 +1,6 @@
 #include "listener.hpp"
 
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -61,6 +62,13 @@ std::variant<UniqueFd, ListenError> OpenListener(const Endpoint& endpoint,
   if (options.socktype == SOCK_STREAM && listen(fd.get(), options.backlog) != 0)
     return Failed("listen on");
   return fd;
+}
+
+void AdjustListener(int fd, const Service& service) {
+  int flags = fcntl(fd, F_GETFL);
+  if (flags >= 0)
+    fcntl(fd, F_SETFL, service.wait ? flags & ~O_NONBLOCK : flags | O_NONBLOCK);
+  if (service.protocol == Protocol::kTcp) listen(fd, service.backlog);
 }
 
 void RemoveUnixSocketFile(const Endpoint& endpoint) {

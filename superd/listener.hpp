@@ -27,6 +27,10 @@ struct ListenError {
 std::variant<UniqueFd, ListenError> OpenListener(const Endpoint& endpoint,
                                                  const ListenOptions& options);
 
+// Applies a reloaded service's settings to a socket it keeps: the backlog
+// (listen(2) again) and blocking mode (wait programs share the socket).
+void AdjustListener(int fd, const Service& service);
+
 // Removes a UNIX socket's file once superd no longer listens on it.
 void RemoveUnixSocketFile(const Endpoint& endpoint);
 

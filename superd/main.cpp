@@ -84,7 +84,7 @@ int main(int argc, char** argv) {
   if (const char* spawn = std::getenv("SUPERD_SPAWN"))
     run_options.concurrent_spawn = std::string_view(spawn) != "vfork";
   run_options.on_ready = [&report] { ReportStarted(report, kExitOk); };
-  const bool ok = Supervisor::Run(*loaded.table, run_options);
+  const bool ok = Supervisor::Run(std::move(*loaded.table), run_options);
   ReportStarted(report, kExitFailure);  // if it never became ready
   return ok ? kExitOk : kExitFailure;
 }

@@ -153,6 +153,16 @@ Spawner::Spawner(UniqueFd dev_null, bool concurrent)
   }
 }
 
+void Spawner::Retire(std::unique_ptr<SpawnPlan> plan) {
+  retired_.push_back(std::move(plan));
+  std::erase_if(retired_, [this](const std::unique_ptr<SpawnPlan>& p) {
+    for (const Slot* slot : slots_)
+      if (slot->plan == p.get() && __atomic_load_n(&slot->tid, __ATOMIC_ACQUIRE) != 0)
+        return false;
+    return true;
+  });
+}
+
 void Spawner::Flush() {
   for (size_t i = 0; i < pending_.size(); ++i) {
     AwaitUnshared(pending_[i]);

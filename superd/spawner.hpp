@@ -54,6 +54,8 @@ class Spawner {
   pid_t Spawn(const SpawnPlan& plan, int socket);
   // Lets go of every socket passed since the last Flush (see above).
   void Flush();
+  // Keeps a plan a reload replaced until no child still reading it remains.
+  void Retire(std::unique_ptr<SpawnPlan> plan);
   // How many spawns may share the descriptor table between flushes.
   static constexpr size_t kHandoffs = 32;
 
@@ -70,6 +72,7 @@ class Spawner {
   UniqueFd dev_null_;
   std::vector<UniqueFd> handoffs_;  // low fds: sockets of children in flight
   std::vector<Slot*> pending_;      // their children, until Flush
+  std::vector<std::unique_ptr<SpawnPlan>> retired_;
   int keep_below_ = 0;      // the child's private table keeps fds below this
   bool concurrent_;
   std::vector<Slot*> slots_;  // mmap()ed; grows with spawns in flight

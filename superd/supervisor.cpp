@@ -9,8 +9,12 @@
 #include <cerrno>
 #include <cinttypes>
 #include <cstring>
+#include <ctime>
+#include <unordered_map>
 
 #include "listener.hpp"
+#include "reload.hpp"
+#include "table_loader.hpp"
 #include "log.hpp"
 #include "notify.hpp"
 
@@ -57,27 +61,27 @@ void SanitizeDescriptors() {
 
 }  // namespace
 
-bool Supervisor::Run(const ServiceTable& table,
-                     const SupervisorOptions& options) {
+bool Supervisor::Run(ServiceTable table, const SupervisorOptions& options) {
   SanitizeDescriptors();
-  Supervisor supervisor(table, options);
+  Supervisor supervisor(std::make_shared<const ServiceTable>(std::move(table)),
+                        options);
   if (!supervisor.Start()) return false;
   supervisor.loop_.Run();
   LOG_INFO(kSelf, "stopped");
   return true;
 }
 
-Supervisor::Supervisor(const ServiceTable& table,
+Supervisor::Supervisor(std::shared_ptr<const ServiceTable> table,
                        const SupervisorOptions& options)
-    : table_(table),
+    : table_(std::move(table)),
       options_(options),
       signals_({SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGUSR1}) {
-  for (const Service& s : table.services)
-    services_.push_back({&s, nullptr, {}});
-}
-
-int Supervisor::SockType(const ServiceState& state) const {
-  return state.service->protocol == Protocol::kUdp ? SOCK_DGRAM : SOCK_STREAM;
+  for (const Service& s : table_->services) {
+    auto state = std::make_shared<ServiceState>();
+    state->table = table_;
+    state->service = &s;
+    services_.push_back(std::move(state));
+  }
 }
 
 bool Supervisor::Start() {
@@ -90,82 +94,89 @@ bool Supervisor::Start() {
     LOG_ERROR(kSelf, "unable to open /dev/null: %s", strerror(errno));
     return false;
   }
+  // Before any listener: the spawner's handoff descriptors must be low.
   spawner_.emplace(std::move(dev_null), options_.concurrent_spawn);
-  size_t sockets = 0, enabled = 0;
   bool ok = true;
-  for (ServiceState& state : services_) {
-    if (state.service->disabled) {
-      LOG_INFO(state.service->name.c_str(), "disabled");
-      continue;
+  for (const StatePtr& state : services_) {
+    const Service& service = *state->service;
+    if (service.disabled) LOG_INFO(service.name.c_str(), "disabled");
+    if (service.disabled) continue;
+    for (const Endpoint& endpoint : service.listen) {
+      auto listener = Open(service, endpoint);
+      ok = ok && listener != nullptr;  // but report every failure
+      if (listener) listener->owner = state.get();
+      if (listener) state->listeners.push_back(std::move(listener));
     }
-    ok = OpenListeners(state) && ok;  // report every failure, not the first
-    sockets += state.listeners.size();
-    ++enabled;
   }
   if (!ok) return false;
   loop_.Watch(signals_.fd(), [this] { OnSignal(); });
-  for (size_t s = 0; s < services_.size(); ++s) {
-    for (size_t l = 0; l < services_[s].listeners.size(); ++l)
-      loop_.Watch(services_[s].listeners[l].fd.get(),
-                  [this, s, l] { OnReadable(s, l); });
-  }
-  LOG_INFO(kSelf, "ready: %zu services listening on %zu sockets", enabled,
-           sockets);
+  for (const StatePtr& state : services_)
+    for (const auto& listener : state->listeners) Watch(listener);
+  LOG_INFO(kSelf, "ready: %s", Status().c_str());
   Notify("READY=1\nSTATUS=" + Status());
   if (options_.on_ready) options_.on_ready();
   return true;
 }
 
-bool Supervisor::OpenListeners(ServiceState& state) {
-  const Service& service = *state.service;
-  ListenOptions options{SockType(state), service.backlog, !service.wait};
-  bool ok = true;
-  for (const Endpoint& endpoint : service.listen) {
-    auto opened = OpenListener(endpoint, options);
-    if (auto* error = std::get_if<ListenError>(&opened)) {
-      LOG_ERROR(service.name.c_str(), "unable to %s %s: %s",
-                error->verb.c_str(), Name(endpoint).c_str(),
-                error->reason.c_str());
-      ok = false;
-      continue;
-    }
-    state.listeners.push_back({&endpoint, std::move(std::get<UniqueFd>(opened))});
-    LOG_DEBUG(service.name.c_str(), "listening on %s", Name(endpoint).c_str());
+// Binds one endpoint; nullptr, having logged why, when it cannot.
+std::shared_ptr<Listener> Supervisor::Open(const Service& service,
+                                           const Endpoint& endpoint) {
+  ListenOptions options{
+      service.protocol == Protocol::kUdp ? SOCK_DGRAM : SOCK_STREAM,
+      service.backlog, !service.wait};
+  auto opened = OpenListener(endpoint, options);
+  if (auto* error = std::get_if<ListenError>(&opened)) {
+    LOG_ERROR(service.name.c_str(), "unable to %s %s: %s", error->verb.c_str(),
+              Name(endpoint).c_str(), error->reason.c_str());
+    return nullptr;
   }
-  return ok;
+  LOG_DEBUG(service.name.c_str(), "listening on %s", Name(endpoint).c_str());
+  auto listener = std::make_shared<Listener>();
+  listener->endpoint = &endpoint;
+  listener->fd = std::move(std::get<UniqueFd>(opened));
+  return listener;
 }
 
-void Supervisor::OnReadable(size_t s, size_t l) {
-  ServiceState& state = services_[s];
-  Listener& listener = state.listeners[l];
+void Supervisor::Watch(const std::shared_ptr<Listener>& listener) {
+  Listener* l = listener.get();  // unwatched before it is destroyed
+  loop_.Watch(l->fd.get(), [this, l] { OnReadable(*l); });
+}
+
+void Supervisor::Close(Listener& listener) {
+  loop_.Unwatch(listener.fd.get());
+  listener.fd.Reset();
+  RemoveUnixSocketFile(*listener.endpoint);
+}
+
+void Supervisor::OnReadable(Listener& listener) {
+  ServiceState& state = *listener.owner;
   if (!state.service->wait) {
-    AcceptConnections(s, l);
+    AcceptConnections(listener);
     return;
   }
-  Connection connection{true, SockType(state), listener.endpoint->address, {}, 0, 0};
+  Connection c{true, state.service->protocol == Protocol::kUdp ? SOCK_DGRAM : SOCK_STREAM,
+               listener.endpoint->address, {}, 0, 0};
   listener.busy = true;  // until its program exits
-  Spawn(s, l, listener.fd.get(), connection);
+  Spawn(state, listener.shared_from_this(), listener.fd.get(), c);
   spawner_->Flush();
-  Refresh(s);
+  Refresh(state);
 }
 
-void Supervisor::AcceptConnections(size_t s, size_t l) {
-  ServiceState& state = services_[s];
-  const Listener& listener = state.listeners[l];
+void Supervisor::AcceptConnections(Listener& listener) {
+  ServiceState& state = *listener.owner;
   for (int i = 0; i < kAcceptBatch && CanSpawn(state) && !listener.resting; ++i) {
     Connection c{false, SOCK_STREAM, listener.endpoint->address, {}, 0, 0};
-    UniqueFd conn = Accept(s, l, c);
+    UniqueFd conn = Accept(listener, c);
     if (!conn) break;
-    Spawn(s, l, conn.get(), c);
+    Spawn(state, nullptr, conn.get(), c);
   }
   spawner_->Flush();
-  Refresh(s);
+  Refresh(state);
 }
 
-// The next connection waiting on listener `l`, and what is known of its
+// The next connection waiting on `listener`, and what is known of its
 // client; invalid when none is waiting (or the listener must rest).
-UniqueFd Supervisor::Accept(size_t s, size_t l, Connection& c) {
-  Listener& listener = services_[s].listeners[l];
+UniqueFd Supervisor::Accept(Listener& listener, Connection& c) {
   int fd;
   socklen_t len;
   do {
@@ -174,9 +185,9 @@ UniqueFd Supervisor::Accept(size_t s, size_t l, Connection& c) {
   } while (fd < 0 && (errno == EINTR || errno == ECONNABORTED || errno == EPROTO));
   if (fd < 0) {
     if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-      LOG_WARNING(services_[s].service->name.c_str(), "unable to accept: %s",
+      LOG_WARNING(listener.owner->service->name.c_str(), "unable to accept: %s",
                   strerror(errno));
-      Rest(s, l, kDescriptorBackoff);
+      Rest(listener, kDescriptorBackoff);
     }
     return {};  // EAGAIN: drained
   }
@@ -195,8 +206,8 @@ UniqueFd Supervisor::Accept(size_t s, size_t l, Connection& c) {
   return conn;
 }
 
-void Supervisor::Spawn(size_t s, size_t l, int socket, const Connection& c) {
-  ServiceState& state = services_[s];
+void Supervisor::Spawn(ServiceState& state, const std::shared_ptr<Listener>& waited,
+                       int socket, const Connection& c) {
   const char* name = state.service->name.c_str();
   // Made at the first connection: most of a large table never gets one.
   if (!state.plan) state.plan = std::make_unique<SpawnPlan>(*state.service);
@@ -205,13 +216,14 @@ void Supervisor::Spawn(size_t s, size_t l, int socket, const Connection& c) {
   if (pid < 0) {
     ++state.failed;
     LOG_WARNING(name, "unable to fork: %s", strerror(-pid));
-    state.listeners[l].busy = false;
-    Rest(s, l, kSpawnFailureBackoff);
+    if (waited) {
+      waited->busy = false;
+      Rest(*waited, kSpawnFailureBackoff);
+    }
     return;
   }
-  std::optional<size_t> waited_listener;
-  if (c.wait) waited_listener = l;
-  instances_.Add(pid, {s, waited_listener, std::chrono::steady_clock::now()});
+  instances_.Add(pid, {state.shared_from_this(), waited,
+                      std::chrono::steady_clock::now()});
   ++state.running;
   ++state.spawned;
   NoteFull();
@@ -223,47 +235,48 @@ void Supervisor::Spawn(size_t s, size_t l, int socket, const Connection& c) {
   else
     LOG_INFO(name, "connection from %s, pid %d", c.remote.ToString().c_str(), pid);
 }
-
 bool Supervisor::CanSpawn(const ServiceState& state) const {
   return !stopping_ && state.running < state.service->max_instances &&
-         static_cast<int>(instances_.size()) < table_.max_children;
+         static_cast<int>(instances_.size()) < table_->max_children;
 }
 
 // Back-pressure by not watching: a listener is polled only while its
 // service may start another instance and no wait program holds it.
-void Supervisor::Refresh(size_t s) {
-  ServiceState& state = services_[s];
+void Supervisor::Refresh(ServiceState& state) {
   const bool can = CanSpawn(state);
-  for (Listener& l : state.listeners)
-    loop_.SetActive(l.fd.get(), can && !l.busy && !l.resting);
+  for (const auto& l : state.listeners)
+    loop_.SetActive(l->fd.get(), can && !l->busy && !l->resting);
   const bool at_limit = state.running >= state.service->max_instances;
   if (at_limit && !state.at_limit_logged && !state.service->wait)
     LOG_INFO(state.service->name.c_str(),
-             "max_instances (%d) reached; new connections wait", state.service->max_instances);
+             "max_instances (%d) reached; new connections wait",
+             state.service->max_instances);
   state.at_limit_logged = at_limit;
 }
 
-void Supervisor::Rest(size_t s, size_t l, std::chrono::milliseconds time) {
-  Listener& listener = services_[s].listeners[l];
+void Supervisor::Rest(Listener& listener, std::chrono::milliseconds time) {
   listener.resting = true;
   loop_.SetActive(listener.fd.get(), false);
-  loop_.AddTimer(EventLoop::Clock::now() + time, [this, s, l] {
-    services_[s].listeners[l].resting = false;
-    Refresh(s);
+  std::weak_ptr<Listener> weak = listener.shared_from_this();
+  loop_.AddTimer(EventLoop::Clock::now() + time, [this, weak] {
+    auto l = weak.lock();
+    if (!l || !l->fd) return;  // closed by a reload or the shutdown
+    l->resting = false;
+    Refresh(*l->owner);
   });
 }
 
 void Supervisor::NoteFull() {
-  if (full_logged_ || static_cast<int>(instances_.size()) < table_.max_children)
+  if (full_logged_ || static_cast<int>(instances_.size()) < table_->max_children)
     return;
   full_logged_ = true;
   LOG_WARNING(kSelf, "max_children (%d) reached; new connections wait",
-              table_.max_children);
+              table_->max_children);
   RefreshAll();
 }
 
 void Supervisor::RefreshAll() {
-  for (size_t s = 0; s < services_.size(); ++s) Refresh(s);
+  for (const StatePtr& state : services_) Refresh(*state);
 }
 
 void Supervisor::OnSignal() {
@@ -279,27 +292,29 @@ void Supervisor::OnSignal() {
       case SIGUSR1:
         LogStats();
         break;
-      default:
-        LOG_WARNING(kSelf, "reload (SIGHUP) is not supported yet; ignored");
+      case SIGHUP:
+        if (!stopping_) Reload();
+        break;
     }
   }
 }
 
 void Supervisor::Reap() {
-  const bool was_full = static_cast<int>(instances_.size()) >= table_.max_children;
+  const bool was_full = static_cast<int>(instances_.size()) >= table_->max_children;
   int status;
   pid_t pid;
   while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
     std::optional<Instance> instance = instances_.Remove(pid);
     if (!instance) continue;  // not ours (e.g. inherited)
-    ServiceState& state = services_[instance->service];
+    ServiceState& state = *instance->service;
     --state.running;
     std::optional<SpawnFailure> failure;
     if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
       failure = spawner_->TakeFailure(pid);
-    if (auto l = instance->waited_listener) {
-      state.listeners[*l].busy = false;
-      if (failure) Rest(instance->service, *l, kSpawnFailureBackoff);
+    if (Listener* l = instance->waited.get()) {
+      l->busy = false;
+      if (failure && l->fd) Rest(*l, kSpawnFailureBackoff);
+      if (!was_full && l->owner != &state) Refresh(*l->owner);  // moved by a reload
     }
     if (failure) {
       ++state.failed;
@@ -307,7 +322,7 @@ void Supervisor::Reap() {
     } else {
       LogExit(state, pid, status, *instance);
     }
-    if (!was_full) Refresh(instance->service);
+    if (!was_full) Refresh(state);
   }
   if (was_full) {
     full_logged_ = false;
@@ -341,6 +356,105 @@ void Supervisor::LogExit(const ServiceState& state, pid_t pid, int status,
   }
 }
 
+// SIGHUP: an invalid table, or a socket that cannot be bound, changes
+// nothing; otherwise sockets whose address and protocol stay are kept (with
+// their backlog), new ones are bound before anything is closed, and
+// removed services stop listening while their instances finish.
+void Supervisor::Reload() {
+  timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  Notify("RELOADING=1\nMONOTONIC_USEC=" +
+         std::to_string(now.tv_sec * 1000000LL + now.tv_nsec / 1000));
+  LOG_INFO(kSelf, "reloading %s", table_->path.c_str());
+  LoadResult loaded = LoadTable(table_->path);
+  if (!loaded.table) {
+    for (const Diagnostic& d : loaded.diagnostics.errors())
+      LOG_ERROR(kSelf, "reload abandoned: %s", loaded.diagnostics.Format(d).c_str());
+    Notify("READY=1\nSTATUS=" + Status());
+    return;
+  }
+  auto table = std::make_shared<const ServiceTable>(std::move(*loaded.table));
+
+  std::vector<std::shared_ptr<Listener>> old;
+  std::vector<SocketKey> keys;
+  for (const StatePtr& state : services_) {
+    for (const auto& l : state->listeners) {
+      old.push_back(l);
+      keys.push_back({l->endpoint->address, state->service->protocol});
+    }
+  }
+  const ReloadPlan plan = PlanReload(keys, *table);
+  std::vector<std::vector<std::shared_ptr<Listener>>> listeners(table->services.size());
+  bool ok = true;
+  for (size_t s = 0; s < table->services.size(); ++s) {
+    const Service& service = table->services[s];
+    for (size_t e = 0; e < plan.keep[s].size(); ++e) {
+      auto listener = plan.keep[s][e] ? old[*plan.keep[s][e]]
+                                      : Open(service, service.listen[e]);
+      ok = ok && listener != nullptr;
+      listeners[s].push_back(std::move(listener));
+    }
+  }
+  if (!ok) {  // the sockets just opened close with `listeners`
+    LOG_ERROR(kSelf, "reload abandoned: a new socket could not be bound; "
+                     "nothing changed");
+    Notify("READY=1\nSTATUS=" + Status());
+    return;
+  }
+  std::vector<std::shared_ptr<Listener>> closing;
+  for (size_t i : plan.close) closing.push_back(old[i]);
+  Commit(std::move(table), std::move(listeners), closing);
+}
+
+void Supervisor::Commit(std::shared_ptr<const ServiceTable> table,
+                        std::vector<std::vector<std::shared_ptr<Listener>>> listeners,
+                        const std::vector<std::shared_ptr<Listener>>& closing) {
+  for (const auto& l : closing) Close(*l);  // while their table is alive
+  std::unordered_map<std::string, StatePtr> previous;
+  for (StatePtr& state : services_) previous[state->service->name] = std::move(state);
+  services_.clear();
+  size_t kept = 0, opened = 0;
+  for (size_t s = 0; s < table->services.size(); ++s) {
+    const Service& service = table->services[s];
+    StatePtr state;  // the same service keeps its counters and instances
+    if (auto it = previous.find(service.name); it != previous.end()) {
+      state = std::move(it->second);
+      previous.erase(it);
+      if (state->plan) spawner_->Retire(std::move(state->plan));
+    } else {
+      state = std::make_shared<ServiceState>();
+    }
+    state->table = table;
+    state->service = &service;
+    state->at_limit_logged = false;
+    state->listeners = std::move(listeners[s]);
+    for (size_t e = 0; e < state->listeners.size(); ++e) {
+      Listener& l = *state->listeners[e];
+      const bool fresh = l.owner == nullptr;
+      l.endpoint = &service.listen[e];
+      l.owner = state.get();
+      if (fresh) {
+        Watch(state->listeners[e]);
+        ++opened;
+        continue;
+      }
+      ++kept;  // the new settings apply to the socket superd keeps
+      AdjustListener(l.fd.get(), service);
+    }
+    services_.push_back(std::move(state));
+  }
+  for (auto& [name, state] : previous) {
+    state->listeners.clear();  // stopped listening; instances finish
+    if (state->running > 0)
+      LOG_INFO(name.c_str(), "removed; %d instances left to finish", state->running);
+  }
+  table_ = std::move(table);
+  RefreshAll();
+  LOG_INFO(kSelf, "reloaded: %s (%zu sockets kept, %zu opened, %zu closed)",
+           Status().c_str(), kept, opened, closing.size());
+  Notify("READY=1\nSTATUS=" + Status());
+}
+
 void Supervisor::BeginShutdown(int signal) {
   if (stopping_) {  // asked twice: the operator will not wait out the grace
     LOG_WARNING(kSelf, "SIG%s again; killing %zu instances now",
@@ -359,19 +473,21 @@ void Supervisor::BeginShutdown(int signal) {
     return;
   }
   instances_.SignalAll(SIGTERM);
-  kill_timer_ = loop_.AddTimer(
-      EventLoop::Clock::now() + table_.shutdown_grace, [this] {
-        LOG_WARNING(kSelf, "shutdown_grace over; killing %zu instances",
-                    instances_.size());
-        instances_.SignalAll(SIGKILL);
-      });
+  loop_.AddTimer(EventLoop::Clock::now() + table_->shutdown_grace, [this] {
+    LOG_WARNING(kSelf, "shutdown_grace over; killing %zu instances",
+                instances_.size());
+    instances_.SignalAll(SIGKILL);
+  });
 }
 
 std::string Supervisor::Status() const {
-  size_t listening = 0;
-  for (const ServiceState& state : services_)
-    listening += !state.service->disabled;
-  return std::to_string(listening) + " services listening, " +
+  size_t listening = 0, sockets = 0;
+  for (const StatePtr& state : services_) {
+    listening += !state->service->disabled;
+    sockets += state->listeners.size();
+  }
+  return std::to_string(listening) + " services listening on " +
+         std::to_string(sockets) + " sockets, " +
          std::to_string(instances_.size()) + " instances running";
 }
 
@@ -379,34 +495,29 @@ const char* Supervisor::State(const ServiceState& state) const {
   if (state.service->disabled) return "disabled";
   if (stopping_) return "stopping";
   if (state.running >= state.service->max_instances) return "at-limit";
-  for (const Listener& l : state.listeners)
-    if (!loop_.IsActive(l.fd.get())) return "paused";
+  for (const auto& l : state.listeners)
+    if (!loop_.IsActive(l->fd.get())) return "paused";
   return "listening";
 }
 
 // SIGUSR1: one line per service, key=value, for people and scripts alike.
 void Supervisor::LogStats() {
   LOG_INFO(kSelf, "stats: %s", Status().c_str());
-  for (const ServiceState& state : services_) {
+  for (const StatePtr& state : services_) {
     std::string addresses;
-    for (const Endpoint& e : state.service->listen)
+    for (const Endpoint& e : state->service->listen)
       addresses += (addresses.empty() ? "" : ",") + Name(e);
-    LOG_INFO(state.service->name.c_str(),
+    LOG_INFO(state->service->name.c_str(),
              "state=%s addresses=%s running=%d spawned=%" PRIu64
              " refused=0 failed=%" PRIu64,
-             State(state), addresses.c_str(), state.running, state.spawned,
-             state.failed);
+             State(*state), addresses.c_str(), state->running, state->spawned,
+             state->failed);
   }
 }
 
 void Supervisor::CloseListeners() {
-  for (ServiceState& state : services_) {
-    for (Listener& l : state.listeners) {
-      loop_.Unwatch(l.fd.get());
-      l.fd.Reset();
-      RemoveUnixSocketFile(*l.endpoint);
-    }
-  }
+  for (const StatePtr& state : services_)
+    for (const auto& l : state->listeners) Close(*l);
 }
 
 }  // namespace superd

@@ -1,0 +1,37 @@
+// ServiceState and Listener: the running state of one service and of each
+// of its sockets, as the supervisor keeps them. Instances hold on to the
+// state (and socket) they came from, so that a service a reload removes
+// lives on, without listening, until its last instance has exited.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "fd.hpp"
+#include "spawn_plan.hpp"
+#include "table.hpp"
+
+namespace superd {
+
+struct ServiceState;
+
+struct Listener : std::enable_shared_from_this<Listener> {
+  const Endpoint* endpoint = nullptr;  // in the owner's table
+  UniqueFd fd;
+  ServiceState* owner = nullptr;       // the service accepting on it now
+  bool busy = false;     // a wait service's program holds the socket
+  bool resting = false;  // not watched for a while after a failure
+};
+
+struct ServiceState : std::enable_shared_from_this<ServiceState> {
+  std::shared_ptr<const ServiceTable> table;  // keeps *service alive
+  const Service* service = nullptr;
+  std::unique_ptr<SpawnPlan> plan;            // made at the first connection
+  std::vector<std::shared_ptr<Listener>> listeners;
+  int running = 0;
+  bool at_limit_logged = false;
+  uint64_t spawned = 0, failed = 0;  // since superd started, across reloads
+};
+
+}  // namespace superd
