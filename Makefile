@@ -4,7 +4,7 @@ BUILD   ?= build
 PREFIX  ?= /usr/local
 JOBS    ?= 2
 DEBS    := cmake make g++ pkg-config libyaml-cpp-dev libboost-program-options-dev \
-           libgtest-dev libsystemd-dev mandoc groff-base python3 strace
+           libgtest-dev libsystemd-dev mandoc groff-base python3 strace systemd
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all deps configure build run test install clean

@@ -1,6 +1,7 @@
 // The service manager's notification protocol (sd_notify(3)), through
 // libsystemd: READY=1, RELOADING=1, STOPPING=1, STATUS=... A no-op where no
-// service manager listens (NOTIFY_SOCKET unset). The only libsystemd user.
+// service manager listens (NOTIFY_SOCKET unset). With activation.cpp, the
+// only libsystemd user.
 #pragma once
 
 #include <string>

@@ -22,6 +22,7 @@ struct Listener : std::enable_shared_from_this<Listener> {
   ServiceState* owner = nullptr;       // the service accepting on it now
   bool busy = false;     // a wait service's program holds the socket
   bool resting = false;  // not watched for a while after a failure
+  bool adopted = false;  // passed by the service manager, which owns its file
 };
 
 struct ServiceState : std::enable_shared_from_this<ServiceState> {

@@ -95,6 +95,7 @@ bool Supervisor::Start() {
     return false;
   }
   // Before any listener: the spawner's handoff descriptors must be low.
+  ActivationSockets activation;  // descriptors 3...: before anything opens
   spawner_.emplace(std::move(dev_null), options_.concurrent_spawn);
   bool ok = true;
   for (const StatePtr& state : services_) {
@@ -102,12 +103,15 @@ bool Supervisor::Start() {
     if (service.disabled) LOG_INFO(service.name.c_str(), "disabled");
     if (service.disabled) continue;
     for (const Endpoint& endpoint : service.listen) {
-      auto listener = Open(service, endpoint);
+      auto listener = Open(service, endpoint, &activation);
       ok = ok && listener != nullptr;  // but report every failure
       if (listener) listener->owner = state.get();
       if (listener) state->listeners.push_back(std::move(listener));
     }
   }
+  for (const auto& unused : activation.CloseRest())
+    LOG_WARNING(kSelf, "closed socket fd %d (%s) from the service manager: "
+                "no listen entry has its address", unused.fd, unused.name.c_str());
   if (!ok) return false;
   loop_.Watch(signals_.fd(), [this] { OnSignal(); });
   for (const StatePtr& state : services_)
@@ -118,12 +122,24 @@ bool Supervisor::Start() {
   return true;
 }
 
-// Binds one endpoint; nullptr, having logged why, when it cannot.
+// Adopts the socket the service manager passed for `endpoint`, or binds
+// one; nullptr, having logged why, when it cannot.
 std::shared_ptr<Listener> Supervisor::Open(const Service& service,
-                                           const Endpoint& endpoint) {
+                                           const Endpoint& endpoint,
+                                           ActivationSockets* activation) {
   ListenOptions options{
       service.protocol == Protocol::kUdp ? SOCK_DGRAM : SOCK_STREAM,
       service.backlog, !service.wait};
+  auto listener = std::make_shared<Listener>();
+  listener->endpoint = &endpoint;
+  if (activation) listener->fd = activation->Take(endpoint, options.socktype);
+  if (listener->fd) {
+    AdjustListener(listener->fd.get(), service);
+    listener->adopted = true;
+    LOG_INFO(service.name.c_str(), "adopted %s (fd %d) from the service manager",
+             Name(endpoint).c_str(), listener->fd.get());
+    return listener;
+  }
   auto opened = OpenListener(endpoint, options);
   if (auto* error = std::get_if<ListenError>(&opened)) {
     LOG_ERROR(service.name.c_str(), "unable to %s %s: %s", error->verb.c_str(),
@@ -131,8 +147,6 @@ std::shared_ptr<Listener> Supervisor::Open(const Service& service,
     return nullptr;
   }
   LOG_DEBUG(service.name.c_str(), "listening on %s", Name(endpoint).c_str());
-  auto listener = std::make_shared<Listener>();
-  listener->endpoint = &endpoint;
   listener->fd = std::move(std::get<UniqueFd>(opened));
   return listener;
 }
@@ -145,7 +159,7 @@ void Supervisor::Watch(const std::shared_ptr<Listener>& listener) {
 void Supervisor::Close(Listener& listener) {
   loop_.Unwatch(listener.fd.get());
   listener.fd.Reset();
-  RemoveUnixSocketFile(*listener.endpoint);
+  if (!listener.adopted) RemoveUnixSocketFile(*listener.endpoint);
 }
 
 void Supervisor::OnReadable(Listener& listener) {

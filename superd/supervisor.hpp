@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "activation.hpp"
 #include "event_loop.hpp"
 #include "fd.hpp"
 #include "instances.hpp"
@@ -45,7 +46,8 @@ class Supervisor {
   Supervisor(std::shared_ptr<const ServiceTable> table,
              const SupervisorOptions& options);
   bool Start();
-  std::shared_ptr<Listener> Open(const Service& service, const Endpoint& endpoint);
+  std::shared_ptr<Listener> Open(const Service& service, const Endpoint& endpoint,
+                                 ActivationSockets* activation = nullptr);
   void Watch(const std::shared_ptr<Listener>& listener);
   void Close(Listener& listener);
 

@@ -266,7 +266,8 @@ std::string Superd::WriteFile(const std::string& name, const std::string& conten
 
 ::testing::AssertionResult Superd::Start(const StartOptions& options) {
   if (!reaped_) return ::testing::AssertionFailure() << "superd already running";
-  std::vector<std::string> args = {SuperdBinary(), "-c", table_path_};
+  std::vector<std::string> args = options.wrapper;
+  args.insert(args.end(), {SuperdBinary(), "-c", table_path_});
   args.insert(args.end(), options.args.begin(), options.args.end());
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());

@@ -70,6 +70,9 @@ std::string ReadFile(const std::string& path);
 
 struct StartOptions {
   std::vector<std::string> args;  // extra command-line arguments
+  // A command that execs superd's command line given as its last
+  // arguments (e.g. socket activation), keeping its pid.
+  std::vector<std::string> wrapper;
   bool wait_ready = true;         // wait for "info: superd: ready"
   // Start superd with an inheritance a program must not see: SIGPIPE,
   // SIGUSR2, SIGQUIT and real-time signals 32 and 33 ignored, SIGUSR2 and
