@@ -19,7 +19,8 @@ struct ServiceState;
 struct Listener : std::enable_shared_from_this<Listener> {
   const Endpoint* endpoint = nullptr;  // in the owner's table
   UniqueFd fd;
-  ServiceState* owner = nullptr;       // the service accepting on it now
+  ServiceState* owner = nullptr;       // the service accepting on it now;
+                                       // nullptr once a reload closed it
   bool busy = false;     // a wait service's program holds the socket
   bool resting = false;  // not watched for a while after a failure
   bool adopted = false;  // passed by the service manager, which owns its file

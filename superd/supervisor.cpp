@@ -328,7 +328,8 @@ void Supervisor::Reap() {
     if (Listener* l = instance->waited.get()) {
       l->busy = false;
       if (failure && l->fd) Rest(*l, kSpawnFailureBackoff);
-      if (!was_full && l->owner != &state) Refresh(*l->owner);  // moved by a reload
+      if (!was_full && l->owner && l->owner != &state)
+        Refresh(*l->owner);  // moved to another service by a reload
     }
     if (failure) {
       ++state.failed;
@@ -423,7 +424,10 @@ void Supervisor::Reload() {
 void Supervisor::Commit(std::shared_ptr<const ServiceTable> table,
                         std::vector<std::vector<std::shared_ptr<Listener>>> listeners,
                         const std::vector<std::shared_ptr<Listener>>& closing) {
-  for (const auto& l : closing) Close(*l);  // while their table is alive
+  for (const auto& l : closing) {  // while their table is alive
+    Close(*l);
+    l->owner = nullptr;  // an instance may hold it longer than its service
+  }
   std::unordered_map<std::string, StatePtr> previous;
   for (StatePtr& state : services_) previous[state->service->name] = std::move(state);
   services_.clear();
