@@ -119,8 +119,9 @@ bool PidFile::Create(const std::string& path, std::string& error) {
   return true;
 }
 
-PidFile::~PidFile() {
+void PidFile::Remove() {
   if (!path_.empty() && ReadPid(path_) == getpid()) unlink(path_.c_str());
+  path_.clear();
 }
 
 }  // namespace superd

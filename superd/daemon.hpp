@@ -32,7 +32,8 @@ class PidFile {
   // The refusal of Create, alone: to be told before detaching.
   static bool Free(const std::string& path, std::string& error);
   // Removes the file if it still names this process.
-  ~PidFile();
+  void Remove();
+  ~PidFile() { Remove(); }
 
  private:
   std::string path_;

@@ -85,6 +85,7 @@ int main(int argc, char** argv) {
     run_options.concurrent_spawn = std::string_view(spawn) != "vfork";
   run_options.on_ready = [&report] { ReportStarted(report, kExitOk); };
   const bool ok = Supervisor::Run(std::move(*loaded.table), run_options);
+  pid_file.Remove();  // before a waiting parent can report the failure
   ReportStarted(report, kExitFailure);  // if it never became ready
   return ok ? kExitOk : kExitFailure;
 }
