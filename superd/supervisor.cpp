@@ -158,6 +158,12 @@ void Supervisor::Watch(const std::shared_ptr<Listener>& listener) {
 
 void Supervisor::Close(Listener& listener) {
   loop_.Unwatch(listener.fd.get());
+  // Children between clone and exec hold copies of the socket for a moment;
+  // shutdown() stops it listening in all of them at once, so that its port
+  // refuses at once and a reload can bind it again. Not while a wait
+  // program uses it (it finishes undisturbed), nor a socket the service
+  // manager owns (it listens on after superd).
+  if (!listener.busy && !listener.adopted) shutdown(listener.fd.get(), SHUT_RDWR);
   listener.fd.Reset();
   if (!listener.adopted) RemoveUnixSocketFile(*listener.endpoint);
 }
