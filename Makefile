@@ -11,14 +11,17 @@ SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 all: build
 
-deps:
-	@missing=$$(for p in $(DEBS); do \
+# Installs those of the Debian packages $(1) that are missing.
+install_missing = missing=$$(for p in $(1); do \
 	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:" $$missing; \
 	  $(SUDO) apt-get update -q && \
 	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; \
 	fi
+
+deps:
+	@$(call install_missing,$(DEBS))
 
 $(BUILD)/CMakeCache.txt: | deps
 	cmake -S . -B $(BUILD) -DCMAKE_INSTALL_PREFIX=$(PREFIX)
@@ -37,8 +40,28 @@ run: build
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
 
+# Installs below PREFIX (sbin/superd, libexec/superd/*, share/man, the
+# sample table in etc/superd unless one is there, etc/init.d/superd,
+# lib/systemd/system/superd.{service,socket}; etc is /etc and the units go
+# to /lib/systemd/system when PREFIX is /usr), under DESTDIR if given:
+#   make install PREFIX=/usr DESTDIR=/tmp/stage
+DESTDIR ?=
 install: build
-	cmake --install $(BUILD) --prefix $(PREFIX)
+	DESTDIR="$(DESTDIR)" cmake --install $(BUILD) --prefix $(PREFIX)
+
+# A .deb of this build for Debian 12, installing below /usr whatever PREFIX
+# is (packaging/README.md): $(PACKAGE_DIR)/superd_VERSION-1_ARCH.deb.
+# Depends is computed by dpkg-shlibdeps, from dpkg-dev.
+PACKAGE_DIR ?= $(BUILD)/package
+PACKAGE_DEBS := dpkg-dev
+.PHONY: package package-deps
+package-deps:
+	@$(call install_missing,$(PACKAGE_DEBS))
+
+package: build package-deps
+	mkdir -p $(PACKAGE_DIR)
+	cpack -G DEB --config $(BUILD)/CPackConfig.cmake -B $(abspath $(PACKAGE_DIR))
+	@ls -1 $(abspath $(PACKAGE_DIR))/*.deb
 
 clean:
 	rm -rf $(BUILD)
