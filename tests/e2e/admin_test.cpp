@@ -519,86 +519,6 @@ TEST_F(AdminDaemon, FailedStartIsReportedByTheCommandAndLeavesNoPidFile) {
 
 // --- sd_notify -----------------------------------------------------------------
 
-// NOTIFY_SOCKET set for superd's start only.
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, const std::string& value) : name_(name) {
-    setenv(name, value.c_str(), 1);
-  }
-  ~ScopedEnv() { unsetenv(name_); }
-  ScopedEnv(const ScopedEnv&) = delete;
-  ScopedEnv& operator=(const ScopedEnv&) = delete;
-
- private:
-  const char* name_;
-};
-
-// A datagram socket bound at `path`, passing the sender's credentials.
-Fd BindDatagram(const std::string& path, bool credentials) {
-  Fd fd(socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
-  sockaddr_un a{};
-  a.sun_family = AF_UNIX;
-  if (path.size() >= sizeof a.sun_path) {
-    ADD_FAILURE() << "socket path too long: " << path;
-    return Fd();
-  }
-  std::strncpy(a.sun_path, path.c_str(), sizeof a.sun_path - 1);
-  if (bind(fd.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-    ADD_FAILURE() << "bind " << path << ": " << std::strerror(errno);
-    return Fd();
-  }
-  const int one = 1;
-  if (credentials) setsockopt(fd.get(), SOL_SOCKET, SO_PASSCRED, &one, sizeof one);
-  return fd;
-}
-
-struct Datagram {
-  std::string data;
-  pid_t sender = 0;
-};
-
-// The next datagram within `timeout`, with its sender's pid.
-std::optional<Datagram> Receive(int fd, std::chrono::milliseconds timeout) {
-  const auto deadline = Clock::now() + timeout;
-  for (;;) {
-    char buf[65536];
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(ucred))];
-    iovec iov{buf, sizeof buf};
-    msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof control;
-    const ssize_t n = recvmsg(fd, &msg, MSG_DONTWAIT);
-    if (n >= 0) {
-      Datagram d{std::string(buf, static_cast<size_t>(n)), 0};
-      for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
-        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS) {
-          ucred cred;
-          std::memcpy(&cred, CMSG_DATA(c), sizeof cred);
-          d.sender = cred.pid;
-        }
-      }
-      return d;
-    }
-    if (errno != EAGAIN && errno != EINTR) return std::nullopt;
-    if (Clock::now() >= deadline || !Readable(fd, std::chrono::duration_cast<std::chrono::milliseconds>(
-                                                      deadline - Clock::now())))
-      return std::nullopt;
-  }
-}
-
-// An sd_notify message: KEY=VALUE lines.
-std::map<std::string, std::string> ParseNotify(const std::string& text) {
-  std::map<std::string, std::string> fields;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) {
-    const size_t eq = line.find('=');
-    if (eq != std::string::npos) fields[line.substr(0, eq)] = line.substr(eq + 1);
-  }
-  return fields;
-}
-
 std::string Printable(const std::string& text) {
   std::string out;
   for (char c : text) out += c == '\n' ? std::string("\\n") : std::string(1, c);
@@ -630,7 +550,7 @@ TEST(AdminNotify, ReadyOnceBoundThenStoppingAtSigtermFromSuperdItself) {
     ASSERT_TRUE(superd.Start(NoWaitReady()));
   }
   std::vector<Datagram> messages;
-  auto ready = Receive(manager.get(), kTimeout);
+  auto ready = ReceiveWithSender(manager.get(), kTimeout);
   ASSERT_TRUE(ready) << "no READY=1 from superd within " << kTimeout.count() << " ms; log:\n"
                      << superd.Log();
   messages.push_back(*ready);
@@ -662,7 +582,7 @@ TEST(AdminNotify, ReadyOnceBoundThenStoppingAtSigtermFromSuperdItself) {
   ASSERT_EQ(kill(superd.pid(), SIGTERM), 0);
   // Until STOPPING=1: nothing but status updates.
   std::optional<Datagram> stopping;
-  while (auto d = Receive(manager.get(), kTimeout)) {
+  while (auto d = ReceiveWithSender(manager.get(), kTimeout)) {
     messages.push_back(*d);
     const auto fields = ParseNotify(d->data);
     EXPECT_EQ(fields.count("READY"), 0u) << "READY=1 again: " << Printable(d->data);
@@ -683,7 +603,7 @@ TEST(AdminNotify, ReadyOnceBoundThenStoppingAtSigtermFromSuperdItself) {
   ASSERT_TRUE(exit) << "superd did not exit after SIGTERM";
   EXPECT_TRUE(WIFEXITED(*exit) && WEXITSTATUS(*exit) == 0) << DescribeStatus(*exit);
   // Nothing after STOPPING=1.
-  if (auto late = Receive(manager.get(), 300ms))
+  if (auto late = ReceiveWithSender(manager.get(), 300ms))
     ADD_FAILURE() << "message after STOPPING=1: " << Printable(late->data);
   std::string all;
   for (const auto& d : messages) all += "[" + Printable(d.data) + "] ";
@@ -855,7 +775,7 @@ class AdminSyslog : public ::testing::Test {
       const auto left =
           std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
       if (left.count() <= 0) return std::nullopt;
-      auto d = Receive(fd, left);
+      auto d = ReceiveWithSender(fd, left);
       if (!d) return std::nullopt;
       seen->push_back(d->data);
       if (std::regex_search(d->data, re)) return d->data;

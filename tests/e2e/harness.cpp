@@ -707,4 +707,64 @@ std::string RandomBytes(size_t n, uint64_t seed) {
   return bytes;
 }
 
+// --- datagrams ---------------------------------------------------------------
+
+Fd BindDatagram(const std::string& path, bool credentials) {
+  Fd fd(socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  sockaddr_un a{};
+  a.sun_family = AF_UNIX;
+  if (path.size() >= sizeof a.sun_path) {
+    ADD_FAILURE() << "socket path too long: " << path;
+    return Fd();
+  }
+  std::strncpy(a.sun_path, path.c_str(), sizeof a.sun_path - 1);
+  if (bind(fd.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    ADD_FAILURE() << "bind " << path << ": " << std::strerror(errno);
+    return Fd();
+  }
+  const int one = 1;
+  if (credentials) setsockopt(fd.get(), SOL_SOCKET, SO_PASSCRED, &one, sizeof one);
+  return fd;
+}
+
+std::optional<Datagram> ReceiveWithSender(int fd, std::chrono::milliseconds timeout) {
+  const auto deadline = Clock::now() + timeout;
+  for (;;) {
+    char buf[65536];
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(ucred))];
+    iovec iov{buf, sizeof buf};
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    const ssize_t n = recvmsg(fd, &msg, MSG_DONTWAIT);
+    if (n >= 0) {
+      Datagram d{std::string(buf, static_cast<size_t>(n)), 0};
+      for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS) {
+          ucred cred;
+          std::memcpy(&cred, CMSG_DATA(c), sizeof cred);
+          d.sender = cred.pid;
+        }
+      }
+      return d;
+    }
+    if (errno != EAGAIN && errno != EINTR) return std::nullopt;
+    if (Clock::now() >= deadline || !Readable(fd, std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                      deadline - Clock::now())))
+      return std::nullopt;
+  }
+}
+
+std::map<std::string, std::string> ParseNotify(const std::string& text) {
+  std::map<std::string, std::string> fields;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    const size_t eq = line.find('=');
+    if (eq != std::string::npos) fields[line.substr(0, eq)] = line.substr(eq + 1);
+  }
+  return fields;
+}
+
 }  // namespace e2e

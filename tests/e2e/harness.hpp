@@ -217,4 +217,33 @@ bool WaitProcessGone(pid_t pid, std::chrono::milliseconds timeout = kTimeout);
 // Random bytes.
 std::string RandomBytes(size_t n, uint64_t seed);
 
+// Sets an environment variable of this process (which superd inherits) for
+// a scope.
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const std::string& value) : name_(name) {
+    setenv(name, value.c_str(), 1);
+  }
+  ~ScopedEnv() { unsetenv(name_); }
+  ScopedEnv(const ScopedEnv&) = delete;
+  ScopedEnv& operator=(const ScopedEnv&) = delete;
+
+ private:
+  const char* name_;
+};
+
+// A UNIX datagram socket bound at `path` (a service manager's NOTIFY_SOCKET,
+// a syslog daemon's /dev/log); with `credentials`, it learns senders' pids.
+Fd BindDatagram(const std::string& path, bool credentials);
+
+struct Datagram {
+  std::string data;
+  pid_t sender = 0;  // with credentials
+};
+// The next datagram within `timeout`, with its sender.
+std::optional<Datagram> ReceiveWithSender(int fd, std::chrono::milliseconds timeout);
+
+// An sd_notify message: its KEY=VALUE lines.
+std::map<std::string, std::string> ParseNotify(const std::string& text);
+
 }  // namespace e2e

@@ -620,38 +620,6 @@ TEST(Reload, FiftyQuickReloadsWithAChangingTableLeaveTheLastTableServing) {
 
 // --- 6. sd_notify ------------------------------------------------------------------------
 
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, const std::string& value) : name_(name) {
-    setenv(name, value.c_str(), 1);
-  }
-  ~ScopedEnv() { unsetenv(name_); }
-  ScopedEnv(const ScopedEnv&) = delete;
-  ScopedEnv& operator=(const ScopedEnv&) = delete;
-
- private:
-  const char* name_;
-};
-
-// A datagram socket bound at `path` that learns its senders' pids.
-Fd BindDatagram(const std::string& path) {
-  Fd fd(socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
-  sockaddr_un a{};
-  a.sun_family = AF_UNIX;
-  if (path.size() >= sizeof a.sun_path) {
-    ADD_FAILURE() << "socket path too long: " << path;
-    return Fd();
-  }
-  std::strncpy(a.sun_path, path.c_str(), sizeof a.sun_path - 1);
-  if (bind(fd.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-    ADD_FAILURE() << "bind " << path << ": " << std::strerror(errno);
-    return Fd();
-  }
-  const int one = 1;
-  setsockopt(fd.get(), SOL_SOCKET, SO_PASSCRED, &one, sizeof one);
-  return fd;
-}
-
 struct Message {
   std::string text;
   pid_t sender = 0;
@@ -661,42 +629,13 @@ struct Message {
 };
 
 std::optional<Message> Receive(int fd, std::chrono::milliseconds timeout) {
-  const auto deadline = Clock::now() + timeout;
-  for (;;) {
-    char buf[4096];
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(ucred))];
-    iovec iov{buf, sizeof buf};
-    msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof control;
-    const ssize_t n = recvmsg(fd, &msg, MSG_DONTWAIT);
-    if (n >= 0) {
-      Message m;
-      m.text.assign(buf, static_cast<size_t>(n));
-      for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
-        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS) {
-          ucred cred;
-          std::memcpy(&cred, CMSG_DATA(c), sizeof cred);
-          m.sender = cred.pid;
-        }
-      }
-      std::istringstream in(m.text);
-      for (std::string line; std::getline(in, line);) {
-        const size_t eq = line.find('=');
-        if (eq != std::string::npos) m.fields[line.substr(0, eq)] = line.substr(eq + 1);
-      }
-      for (const char* kind : {"READY", "RELOADING", "STOPPING"}) {
-        if (m.fields.count(kind) != 0) m.kind += (m.kind.empty() ? "" : "+") + std::string(kind);
-      }
-      return m;
-    }
-    if (errno != EAGAIN && errno != EINTR) return std::nullopt;
-    const auto left =
-        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-    if (left.count() <= 0 || !Readable(fd, left)) return std::nullopt;
+  const auto d = ReceiveWithSender(fd, timeout);
+  if (!d) return std::nullopt;
+  Message m{d->data, d->sender, ParseNotify(d->data), ""};
+  for (const char* kind : {"READY", "RELOADING", "STOPPING"}) {
+    if (m.fields.count(kind) != 0) m.kind += (m.kind.empty() ? "" : "+") + std::string(kind);
   }
+  return m;
 }
 
 // The next message that is not a mere status update.
@@ -727,7 +666,7 @@ long long MonotonicUsec() {
 TEST(Reload, NotifiesReloadingThenReadyAroundEveryReloadBetweenStartAndStop) {
   Superd superd;
   const std::string path = superd.dir() + "/notify.sock";
-  Fd manager = BindDatagram(path);
+  Fd manager = BindDatagram(path, true);
   ASSERT_TRUE(manager);
   const uint16_t p1 = PickPort(), p2 = PickPort();
   const std::map<std::string, std::string> vars = {
