@@ -98,26 +98,24 @@ CloneStack* FreeStack() {
   }
 }
 
+// The child of vfork() or fork(): the connection as stdin/stdout, exec.
+[[noreturn]] void ExecChild(int conn) {
+  dup2(conn, 0);
+  dup2(conn, 1);
+  execve(g_argv[0], g_argv, g_envp);
+  _exit(127);
+}
+
 pid_t Spawn(Mode mode, int conn) {
   switch (mode) {
     case Mode::kVfork: {
       pid_t pid = vfork();
-      if (pid == 0) {
-        dup2(conn, 0);
-        dup2(conn, 1);
-        execve(g_argv[0], g_argv, g_envp);
-        _exit(127);
-      }
+      if (pid == 0) ExecChild(conn);
       return pid;
     }
     case Mode::kFork: {
       pid_t pid = fork();
-      if (pid == 0) {
-        dup2(conn, 0);
-        dup2(conn, 1);
-        execve(g_argv[0], g_argv, g_envp);
-        _exit(127);
-      }
+      if (pid == 0) ExecChild(conn);
       return pid;
     }
     case Mode::kPosixSpawn: {
