@@ -17,17 +17,16 @@
 namespace e2e {
 namespace {
 
-// SUPERD_E2E_BALLAST=N runs the same tests against a large table: N more
+// SUPERD_E2E_BALLAST=N runs the same tests against a large superd: N more
 // services on UNIX sockets, enough descriptors for the spawner to share its
-// descriptor table with each child instead of copying it (spawner.hpp).
-std::string Ballast(const std::string& dir) {
+// descriptor table with each child instead of copying it (spawner.hpp), and
+// a resident heap of kBallastHeapMiB, the size at which copying page tables
+// (fork) would cost and sharing them (clone with CLONE_VM) does not.
+constexpr int kBallastHeapMiB = 128;
+
+int BallastSockets() {
   const char* n = std::getenv("SUPERD_E2E_BALLAST");
-  std::string yaml;
-  for (int i = 0; n != nullptr && i < std::atoi(n); ++i) {
-    yaml += "  ballast" + std::to_string(i) + ":\n    listen: unix:" + dir + "/b" +
-            std::to_string(i) + ".sock\n    program: " + ServiceBinary("echo") + "\n";
-  }
-  return yaml;
+  return n != nullptr ? std::atoi(n) : 0;
 }
 
 class Contract : public ::testing::Test {
@@ -42,8 +41,13 @@ class Contract : public ::testing::Test {
         "    listen: \"127.0.0.1:${PORT}\"\n"
         "    program: ${PROGRAM}\n" + extra,
         {{"PORT", std::to_string(port_)}, {"PROGRAM", HelperBinary("contract")}}) +
-        Ballast(superd_.dir()));
+        (BallastSockets() > 0
+             ? BallastServices(superd_.dir(), BallastSockets(), kBallastHeapMiB)
+             : ""));
     ASSERT_TRUE(superd_.Start(options));
+    if (BallastSockets() > 0) {
+      ASSERT_GE(ResidentMiB(superd_.pid()), size_t{kBallastHeapMiB}) << "the ballast is not resident";
+    }
   }
 
   // Connects, reads the report to its end.

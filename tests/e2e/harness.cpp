@@ -680,6 +680,26 @@ std::map<std::string, std::string> EnvOf(const Report& report) {
   return env;
 }
 
+size_t ResidentMiB(pid_t pid) {
+  std::istringstream status(ReadFile("/proc/" + std::to_string(pid) + "/status"));
+  for (std::string line; std::getline(status, line);)
+    if (line.rfind("VmRSS:", 0) == 0) return std::stoul(line.substr(6)) / 1024;
+  return 0;
+}
+
+std::string BallastServices(const std::string& dir, int sockets, int heap_mib) {
+  std::string yaml;
+  for (int i = 0; i < sockets; ++i)
+    yaml += "  ballast" + std::to_string(i) + ":\n    listen: unix:" + dir + "/b" +
+            std::to_string(i) + ".sock\n    program: " + ServiceBinary("echo") + "\n";
+  for (int i = 0; i < heap_mib; ++i)
+    yaml += "  heap" + std::to_string(i) + ":\n    listen: unix:" + dir + "/h" +
+            std::to_string(i) + ".sock\n    program: " + ServiceBinary("echo") +
+            "\n    disabled: true\n    env:\n      BALLAST: " +
+            (i == 0 ? "&mib " + std::string(1 << 20, 'x') : std::string("*mib")) + "\n";
+  return yaml;
+}
+
 bool ProcessGone(pid_t pid) {
   if (pid <= 0) return true;
   if (kill(pid, 0) != 0 && errno == ESRCH) return true;

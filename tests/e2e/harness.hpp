@@ -214,8 +214,18 @@ std::map<std::string, std::string> EnvOf(const Report& report);
 bool ProcessGone(pid_t pid);
 bool WaitProcessGone(pid_t pid, std::chrono::milliseconds timeout = kTimeout);
 
+// Resident memory of a process (VmRSS), in MiB; 0 when unknown.
+size_t ResidentMiB(pid_t pid);
+
 // Random bytes.
 std::string RandomBytes(size_t n, uint64_t seed);
+
+// More services for a table under `services:`, to make superd large:
+// `sockets` echo services on UNIX sockets in `dir` (enough descriptors for
+// the spawner to share its descriptor table with each child), and
+// `heap_mib` disabled services each holding a distinct 1 MiB `env` value
+// (one YAML alias, so the file stays small while superd's heap does not).
+std::string BallastServices(const std::string& dir, int sockets, int heap_mib);
 
 // Sets an environment variable of this process (which superd inherits) for
 // a scope.

@@ -72,18 +72,15 @@ class Spawn : public ::testing::Test {
       GTEST_SKIP() << "strace is not installed (make test installs it)";
   }
 
-  // Starts superd with the contract service and `ballast` more services,
+  // Starts superd with the contract service and ballast (BallastServices),
   // traces it, makes `connections` connections, stops it; strace's output.
-  std::string TraceSpawns(int ballast, int connections) {
+  std::string TraceSpawns(int sockets, int heap_mib, int connections) {
     const uint16_t port = PickPort();
-    std::string table = "services:\n  contract:\n    listen: \"127.0.0.1:" +
-                        std::to_string(port) + "\"\n    program: " +
-                        HelperBinary("contract") + "\n";
-    for (int i = 0; i < ballast; ++i)
-      table += "  b" + std::to_string(i) + ":\n    listen: unix:" + superd_.dir() + "/b" +
-               std::to_string(i) + ".sock\n    program: " + ServiceBinary("echo") + "\n";
-    superd_.WriteTable(table);
+    superd_.WriteTable("services:\n  contract:\n    listen: \"127.0.0.1:" +
+                       std::to_string(port) + "\"\n    program: " + HelperBinary("contract") +
+                       "\n" + BallastServices(superd_.dir(), sockets, heap_mib));
     EXPECT_TRUE(superd_.Start());
+    EXPECT_GE(ResidentMiB(superd_.pid()), size_t(heap_mib)) << "the ballast is not resident";
     Strace strace(superd_.pid(), superd_.dir() + "/strace.out");
     if (!strace.attached()) {
       ADD_FAILURE() << "strace could not attach to superd (ptrace not permitted?)";
@@ -115,7 +112,7 @@ class Spawn : public ::testing::Test {
 };
 
 TEST_F(Spawn, SmallTableClonesWithSharedMemoryNeverFork) {
-  const auto lines = Creations(TraceSpawns(0, 3));
+  const auto lines = Creations(TraceSpawns(0, 0, 3));
   ASSERT_GE(lines.size(), 3u) << "no process creation seen";
   for (const std::string& line : lines) {
     EXPECT_NE(line.find("CLONE_VM"), std::string::npos) << line;
@@ -124,8 +121,10 @@ TEST_F(Spawn, SmallTableClonesWithSharedMemoryNeverFork) {
   }
 }
 
-TEST_F(Spawn, LargeTableAlsoSharesTheDescriptorTable) {
-  const auto lines = Creations(TraceSpawns(300, 3));
+// A superd with a large table and 256 MiB resident still creates each
+// program without copying its memory or its descriptor table.
+TEST_F(Spawn, LargeTableAndHeapAlsoShareTheDescriptorTable) {
+  const auto lines = Creations(TraceSpawns(300, 256, 3));
   ASSERT_GE(lines.size(), 3u) << "no process creation seen";
   for (const std::string& line : lines) {
     EXPECT_NE(line.find("CLONE_VM"), std::string::npos) << line;
@@ -135,7 +134,7 @@ TEST_F(Spawn, LargeTableAlsoSharesTheDescriptorTable) {
 
 TEST_F(Spawn, VforkKnobWaitsForEachExec) {
   setenv("SUPERD_SPAWN", "vfork", 1);
-  const auto lines = Creations(TraceSpawns(0, 2));
+  const auto lines = Creations(TraceSpawns(0, 0, 2));
   unsetenv("SUPERD_SPAWN");
   ASSERT_GE(lines.size(), 2u) << "no process creation seen";
   for (const std::string& line : lines) {
