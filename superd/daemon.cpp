@@ -10,6 +10,8 @@
 #include <cstring>
 #include <fstream>
 
+#include "log.hpp"
+
 namespace superd {
 namespace {
 
@@ -84,7 +86,10 @@ void ReportStarted(UniqueFd& report, int status) {
   ssize_t ignored = write(report.get(), &byte, 1);
   (void)ignored;
   report.Reset();
-  if (status == 0) dup2(STDIN_FILENO, STDERR_FILENO);  // /dev/null
+  if (status == 0) {
+    dup2(STDIN_FILENO, STDERR_FILENO);  // /dev/null
+    Log::FollowStderr();
+  }
 }
 
 bool PidFile::Free(const std::string& path, std::string& error) {

@@ -2,8 +2,12 @@
 // syslog (facility daemon) once UseSyslog() is called. The one layer that
 // logs is the supervisor (and main); lower layers return errors.
 // Each line is one write(2) or one datagram, so lines from superd and from
-// services sharing its stderr do not interleave. The syslog socket is
-// non-blocking: a stalled log daemon costs lines, never a stalled superd.
+// services sharing its stderr do not interleave. Neither sink ever blocks:
+// the syslog socket is non-blocking, and stderr, when it is a pipe, FIFO,
+// terminal or socket, is written through a non-blocking path of its own
+// (FollowStderr), leaving descriptor 2 itself blocking for the programs that
+// inherit it. A stalled reader costs lines, never a stalled superd; the
+// next line that gets through is preceded by a count of those lost.
 #pragma once
 
 #include <string>
@@ -25,14 +29,24 @@ class Log {
   // reason in `error`, when the socket cannot be opened.
   static bool UseSyslog(std::string& error);
 
+  // Takes descriptor 2 as it is now as the stderr sink, opening the
+  // non-blocking path to it. Called at start and whenever fd 2 is replaced.
+  static void FollowStderr();
+
   // Logs "LEVEL: SOURCE: " followed by the printf-formatted message.
   static void Write(LogLevel level, std::string_view source, const char* fmt,
                     ...) __attribute__((format(printf, 3, 4)));
 
  private:
+  // Sends one whole line; false when the sink would block.
+  static bool Emit(const char* line, size_t len);
+
   static inline LogLevel level_ = LogLevel::kInfo;
   static inline int syslog_fd_ = -1;  // owned for the life of the process
   static inline int pid_ = 0;         // for "superd[PID]"
+  static inline int stderr_fd_ = 2;   // fd 2, or our own non-blocking open of it
+  static inline bool stderr_socket_ = false;  // send with MSG_DONTWAIT
+  static inline unsigned long dropped_ = 0;   // lines lost since the last one sent
 };
 
 #define SUPERD_LOG(level, source, ...)                                   \

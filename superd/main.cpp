@@ -79,6 +79,7 @@ int main(int argc, char** argv) {
     ReportStarted(report, kExitFailure);
     return kExitFailure;
   }
+  Log::FollowStderr();  // once Detach has closed what is not ours
   SupervisorOptions run_options;
   // A developer's knob for the benchmark: SUPERD_SPAWN=vfork.
   if (const char* spawn = std::getenv("SUPERD_SPAWN"))

@@ -128,6 +128,9 @@ TEST_F(Contract, OnlyDescriptorsZeroOneTwoAndBothAreTheConnection) {
   EXPECT_EQ(report["fd0.type"], "stream");
   EXPECT_EQ(report["fd.0"].rfind("socket:", 0), 0u) << report["fd.0"];
   EXPECT_EQ(report["fd.0"], report["fd.1"]);
+  // Blocking, as a program reading stdin expects.
+  EXPECT_EQ(report["fl.0"], "blocking");
+  EXPECT_EQ(report["fl.2"], "blocking");
   // A second connection after the first: still nothing else (no descriptor of
   // an earlier connection or spawn lingers).
   report = Ask();
@@ -287,6 +290,7 @@ TEST_F(Contract, UdpServiceHasNoPerConnectionVariables) {
   };
   EXPECT_EQ(EnvOf(report), want);
   EXPECT_EQ(report["fd0.type"], "dgram");
+  EXPECT_EQ(report["fl.0"], "blocking");
   EXPECT_EQ(report["fds"], "0,1,2");
   EXPECT_EQ(report["sid"], report["pid"]);
   EXPECT_EQ(report["sigign"], "0000000000000000");

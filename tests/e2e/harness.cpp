@@ -295,7 +295,7 @@ std::string Superd::WriteFile(const std::string& name, const std::string& conten
     setpgid(0, 0);
     dup2(null_fd, 0);
     dup2(out_fd, 1);
-    dup2(log_fd, 2);
+    dup2(options.stderr_fd >= 0 ? options.stderr_fd : log_fd, 2);
     if (leak_source >= 0) dup2(leak_source, options.leak_fd);  // no CLOEXEC
     if (options.hostile_inheritance) {
       signal(SIGPIPE, SIG_IGN);

@@ -81,6 +81,9 @@ struct StartOptions {
   bool hostile_inheritance = false;
   // Leave this descriptor (>= 3) open without close-on-exec in superd.
   int leak_fd = -1;
+  // superd's stderr instead of log_path() (Log() then stays empty, so
+  // wait_ready must be false).
+  int stderr_fd = -1;
 };
 
 // The usual variations.

@@ -77,6 +77,8 @@ TEST_F(WaitService, ProgramGetsTheListeningSocketAndNoPerConnectionVariables) {
   const std::string raw = Ask();
   Report report = ParseReport(raw);
   EXPECT_EQ(report["fd0.type"], "listening") << raw;
+  // superd's own listeners are non-blocking; the one it hands over is not.
+  EXPECT_EQ(report["fl.0"], "blocking") << raw;
   EXPECT_EQ(report["fd.0"], report["fd.1"]);
   EXPECT_EQ(report["fds"], "0,1,2");
   const std::map<std::string, std::string> want = {

@@ -17,6 +17,7 @@
 // Options: --stderr TEXT writes "stderr=TEXT" to fd 2 before the report.
 #include <dirent.h>
 #include <netinet/in.h>
+#include <fcntl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -133,7 +134,11 @@ std::string Report(int argc, char** argv, const std::vector<long>& fds) {
   const int nice = getpriority(PRIO_PROCESS, 0);
   add("nice", errno == 0 ? std::to_string(nice) : "?");
   add("fds", Join(fds));
-  for (long fd : fds) add("fd." + std::to_string(fd), LinkOf(fd));
+  for (long fd : fds) {
+    add("fd." + std::to_string(fd), LinkOf(fd));
+    const int flags = fcntl(static_cast<int>(fd), F_GETFL);
+    add("fl." + std::to_string(fd), flags < 0 ? "?" : flags & O_NONBLOCK ? "nonblocking" : "blocking");
+  }
   add("fd0.type", Fd0Type());
   AddStatusMasks(r);
   return r;
