@@ -860,6 +860,18 @@ TEST_F(AdminSyslog, ASyslogDaemonThatDoesNotReadNeverStallsSuperd) {
         << "connection " << i << " not served while the syslog socket is full";
   }
   EXPECT_LT(Clock::now() - start, 10s);
+  // Once the daemon reads again, it hears how many lines it lost.
+  std::string heard;
+  while (auto line = ReceiveDatagram(log.get(), 300ms)) heard += *line + "\n";
+  {
+    Fd c = ConnectTcp("127.0.0.1", port_, 2s);
+    ASSERT_EQ(Exchange(c.get(), "after\n", 2s).data, "after\n");
+  }
+  while (auto line = ReceiveDatagram(log.get(), 300ms)) heard += *line + "\n";
+  EXPECT_TRUE(std::regex_search(
+      heard, std::regex("(^|\n)<28>superd\\[[0-9]+\\]: superd: [1-9][0-9]* log lines lost: "
+                        "the log reader did not keep up\n")))
+      << heard;
   const auto exit = superd.Stop();
   ASSERT_TRUE(exit) << "superd did not stop on SIGTERM with the syslog socket full";
   EXPECT_TRUE(WIFEXITED(*exit) && WEXITSTATUS(*exit) == 0) << DescribeStatus(*exit);
