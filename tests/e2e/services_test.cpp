@@ -226,5 +226,69 @@ TEST_F(SampleServices, TimeUdpAnswersAnEmptyDatagramWithFourBytes) {
   EXPECT_TRUE(NearNow(BigEndian32(*answer)));
 }
 
+// --- clients that send garbage, nothing, or leave at once -------------------------
+
+// Balanced: every "connection from" line of `service` has its exit line.
+bool EveryInstanceEnded(const Superd& superd, const std::string& service) {
+  const auto started = superd.CountLog("^info: " + service + ": connection from ");
+  return superd.WaitForLogCount("^info: " + service + ": pid [0-9]+ (exited|killed)", started);
+}
+
+TEST_F(SampleServices, ClientsThatResetLeaveOrSayNothingDisturbNothing) {
+  // Fifty clients that reset their connection at once (before or just after
+  // superd accepts it) and fifty that close it without a word.
+  for (int i = 0; i < 50; ++i) {
+    Fd c = ConnectTcp("127.0.0.1", port_["echo"]);
+    const linger reset{1, 0};
+    ASSERT_EQ(setsockopt(c.get(), SOL_SOCKET, SO_LINGER, &reset, sizeof reset), 0);
+  }
+  for (int i = 0; i < 50; ++i) ConnectTcp("127.0.0.1", port_["daytime"]);
+  // One that connects and says nothing holds its own instance, and only that.
+  Fd silent = ConnectTcp("127.0.0.1", port_["echo"]);
+  ASSERT_TRUE(silent);
+  Fd other = ConnectTcp("127.0.0.1", port_["echo"]);
+  EXPECT_EQ(Exchange(other.get(), "still served\n").data, "still served\n");
+  Fd day = ConnectTcp("127.0.0.1", port_["daytime"]);
+  EXPECT_NE(ReadAll(day.get()).data.find("\r\n"), std::string::npos);
+  EXPECT_FALSE(Readable(silent.get(), 100ms)) << "the silent client was answered or closed";
+  silent.Reset();
+  EXPECT_TRUE(EveryInstanceEnded(superd_, "echo")) << superd_.Log();
+  EXPECT_TRUE(EveryInstanceEnded(superd_, "daytime")) << superd_.Log();
+  EXPECT_EQ(superd_.CountLog("^(warning|error): "), 0u) << superd_.Log();
+}
+
+TEST_F(SampleServices, GarbageToServicesThatDoNotReadStillGetsTheAnswer) {
+  // RFC 867 and 868: whatever the client sends is thrown away.
+  for (const char* name : {"daytime", "time"}) {
+    Fd c = ConnectTcp("127.0.0.1", port_[name]);
+    ASSERT_TRUE(SendAll(c.get(), RandomBytes(100000, 7)));
+    const ReadResult r = ReadAll(c.get());
+    EXPECT_TRUE(r.eof) << name;
+    EXPECT_EQ(r.data.size(), std::string(name) == "time" ? 4u : r.data.find("\r\n") + 2) << name;
+  }
+  // Garbage datagrams get the same answers as any other.
+  Fd u = UdpSocket("127.0.0.1", port_["time"]);
+  const std::string junk = RandomBytes(1000, 8);
+  ASSERT_EQ(send(u.get(), junk.data(), junk.size(), 0), static_cast<ssize_t>(junk.size()));
+  const auto answer = ReceiveDatagram(u.get());
+  ASSERT_TRUE(answer) << "no answer to a garbage datagram";
+  EXPECT_EQ(answer->size(), 4u);
+  EXPECT_EQ(superd_.CountLog("^(warning|error): "), 0u) << superd_.Log();
+}
+
+TEST_F(SampleServices, EchoUdpAnswersTheEmptyAndTheLargestDatagram) {
+  Fd u = UdpSocket("127.0.0.1", port_["echo"]);
+  ASSERT_TRUE(u);
+  const int big = 1 << 20;
+  ASSERT_EQ(setsockopt(u.get(), SOL_SOCKET, SO_RCVBUF, &big, sizeof big), 0);
+  for (const std::string& payload : {std::string(), RandomBytes(65507, 9)}) {
+    ASSERT_EQ(send(u.get(), payload.data(), payload.size(), 0),
+              static_cast<ssize_t>(payload.size()));
+    const auto answer = ReceiveDatagram(u.get());
+    ASSERT_TRUE(answer) << "no answer to " << payload.size() << " bytes";
+    EXPECT_TRUE(*answer == payload) << payload.size() << " bytes not echoed exactly";
+  }
+}
+
 }  // namespace
 }  // namespace e2e
