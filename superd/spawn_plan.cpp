@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <cstring>
 
+#include "privileges.hpp"
+
 namespace superd {
 namespace {
 const char* const kSlotNames[] = {
@@ -41,9 +43,7 @@ SpawnPlan::SpawnPlan(const Service& service)
 
   if (service.credentials) {
     credentials_ = *service.credentials;
-    // Unprivileged, asking for what we already are is not a change.
-    change_credentials_ = geteuid() == 0 || credentials_.uid != geteuid() ||
-                          credentials_.gid != getegid();
+    change_credentials_ = Switches(credentials_);
   }
 }
 

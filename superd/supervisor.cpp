@@ -17,6 +17,7 @@
 #include "table_loader.hpp"
 #include "log.hpp"
 #include "notify.hpp"
+#include "privileges.hpp"
 
 namespace superd {
 namespace {
@@ -97,7 +98,7 @@ bool Supervisor::Start() {
   // Before any listener: the spawner's handoff descriptors must be low.
   ActivationSockets activation;  // descriptors 3...: before anything opens
   spawner_.emplace(std::move(dev_null), options_.concurrent_spawn);
-  bool ok = true;
+  bool ok = MaySwitchUsers(*table_);
   for (const StatePtr& state : services_) {
     const Service& service = *state->service;
     if (service.disabled) LOG_INFO(service.name.c_str(), "disabled");
@@ -120,6 +121,23 @@ bool Supervisor::Start() {
   Notify("READY=1\nSTATUS=" + Status());
   if (options_.on_ready) options_.on_ready();
   return true;
+}
+
+// A service with `user` or `group` in a superd that may not switch users
+// would fail at every spawn: it stops a start or a reload instead.
+bool Supervisor::MaySwitchUsers(const ServiceTable& table) {
+  if (CanSwitchUser()) return true;
+  bool ok = true;
+  for (const Service& service : table.services) {
+    if (service.disabled || !service.credentials || !Switches(*service.credentials)) continue;
+    const Credentials& c = *service.credentials;
+    const std::string who =
+        c.user_name.empty() ? "group " + std::to_string(c.gid) : "user " + c.user_name;
+    LOG_ERROR(service.name.c_str(), "cannot run as %s: superd needs root, or "
+              "CAP_SETUID and CAP_SETGID, to switch users", who.c_str());
+    ok = false;
+  }
+  return ok;
 }
 
 // Adopts the socket the service manager passed for `endpoint`, or binds
@@ -395,6 +413,11 @@ void Supervisor::Reload() {
     return;
   }
   auto table = std::make_shared<const ServiceTable>(std::move(*loaded.table));
+  const auto abandon = [this](const char* why) {
+    LOG_ERROR(kSelf, "reload abandoned: %s; nothing changed", why);
+    Notify("READY=1\nSTATUS=" + Status());
+  };
+  if (!MaySwitchUsers(*table)) return abandon("superd may not switch users");
 
   std::vector<std::shared_ptr<Listener>> old;
   std::vector<SocketKey> keys;
@@ -416,12 +439,8 @@ void Supervisor::Reload() {
       listeners[s].push_back(std::move(listener));
     }
   }
-  if (!ok) {  // the sockets just opened close with `listeners`
-    LOG_ERROR(kSelf, "reload abandoned: a new socket could not be bound; "
-                     "nothing changed");
-    Notify("READY=1\nSTATUS=" + Status());
-    return;
-  }
+  // The sockets just opened close with `listeners`.
+  if (!ok) return abandon("a new socket could not be bound");
   std::vector<std::shared_ptr<Listener>> closing;
   for (size_t i : plan.close) closing.push_back(old[i]);
   Commit(std::move(table), std::move(listeners), closing);

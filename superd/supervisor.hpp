@@ -37,7 +37,7 @@ class Supervisor {
  public:
   // Serves `table` until SIGTERM or SIGINT, rereading it from its file on
   // SIGHUP. Returns false, having logged why, when superd could not start
-  // (a socket that cannot be bound).
+  // (a socket that cannot be bound, a `user` it may not switch to).
   static bool Run(ServiceTable table, const SupervisorOptions& options);
 
  private:
@@ -46,6 +46,7 @@ class Supervisor {
   Supervisor(std::shared_ptr<const ServiceTable> table,
              const SupervisorOptions& options);
   bool Start();
+  static bool MaySwitchUsers(const ServiceTable& table);
   std::shared_ptr<Listener> Open(const Service& service, const Endpoint& endpoint,
                                  ActivationSockets* activation = nullptr);
   void Watch(const std::shared_ptr<Listener>& listener);

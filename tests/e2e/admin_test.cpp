@@ -492,16 +492,8 @@ TEST_F(AdminDaemon, StalePidFileIsReplaced) {
 
 TEST_F(AdminDaemon, FailedStartIsReportedByTheCommandAndLeavesNoPidFile) {
   // The port is taken (by this test) before superd starts.
-  Fd taken(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port_);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  const int one = 1;  // as superd does: a TIME_WAIT left by others is no obstacle
-  setsockopt(taken.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  ASSERT_EQ(bind(taken.get(), reinterpret_cast<sockaddr*>(&a), sizeof a), 0)
-      << std::strerror(errno);
-  ASSERT_EQ(listen(taken.get(), 1), 0);
+  Fd taken = HoldPort(port_);
+  ASSERT_TRUE(taken);
 
   const RunResult run = StartDaemon();
   EXPECT_TRUE(run.exited && run.exit_code == 1)

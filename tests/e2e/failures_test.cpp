@@ -106,23 +106,10 @@ TEST_F(ExecFailure, MissingInterpreterIsLogged) {
   EXPECT_TRUE(superd_.WaitForLogCount("^warning: script: unable to exec", 2));
 }
 
-// A socket of our own holding 127.0.0.1:port.
-Fd Occupy(uint16_t port, int type) {
-  Fd fd(socket(AF_INET, type | SOCK_CLOEXEC, 0));
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  EXPECT_EQ(bind(fd.get(), reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-  if (type == SOCK_STREAM) {
-    EXPECT_EQ(listen(fd.get(), 1), 0);
-  }
-  return fd;
-}
-
 void ExpectBindFailure(const std::string& protocol, int type) {
   const uint16_t free_port = PickPort(), busy_port = PickPort();
-  Fd holder = Occupy(busy_port, type);
+  Fd holder = HoldPort(busy_port, type);
+  ASSERT_TRUE(holder);
   Superd superd;
   superd.WriteTable(Subst(
       "services:\n"
@@ -170,6 +157,39 @@ TEST(StartFailure, UnknownUserExitsOne) {
   ASSERT_TRUE(status) << "superd started with an unknown user";
   EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 1) << DescribeStatus(*status);
   EXPECT_EQ(superd.CountLog(Escape(superd.table_path()) + ":5:11: error: .*no-such-user-e2e"), 1u);
+}
+
+TEST(StartFailure, UserSuperdMayNotSwitchToExitsOne) {
+  Superd superd;
+  superd.WriteTable(Subst(
+      "services:\n"
+      "  fine:\n"
+      "    listen: \"127.0.0.1:${FINE}\"\n"
+      "    program: ${ECHO}\n"
+      "  echo:\n"
+      "    listen: \"127.0.0.1:${PORT}\"\n"
+      "    program: ${ECHO}\n"
+      "    user: nobody\n"
+      "  off:\n"
+      "    listen: \"127.0.0.1:${OFF}\"\n"
+      "    program: ${ECHO}\n"
+      "    group: 65534\n"
+      "    disabled: true\n",
+      {{"FINE", std::to_string(PickPort())},
+       {"PORT", std::to_string(PickPort())},
+       {"OFF", std::to_string(PickPort())},
+       {"ECHO", ServiceBinary("echo")}}));
+  ASSERT_TRUE(superd.Start(Unprivileged(NoWaitReady())));
+  const auto status = superd.WaitExit();
+  ASSERT_TRUE(status) << "superd started with a user it may not switch to";
+  EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 1) << DescribeStatus(*status);
+  EXPECT_EQ(superd.CountLog("^error: echo: cannot run as user nobody: superd needs root, or "
+                            "CAP_SETUID and CAP_SETGID, to switch users$"),
+            1u)
+      << superd.Log();
+  EXPECT_EQ(superd.CountLog("^error: "), 1u) << "a disabled service is not checked\n"
+                                              << superd.Log();
+  EXPECT_EQ(superd.CountLog("^info: superd: ready"), 0u);
 }
 
 // --- --check ------------------------------------------------------------------

@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 #include <sys/types.h>
+#include <sys/socket.h>
 
 #include <csignal>
 
@@ -102,6 +103,9 @@ inline StartOptions LeakingFd(int fd) {
   o.leak_fd = fd;
   return o;
 }
+// superd without the privilege to switch users: as root, through setpriv
+// (util-linux) with CAP_SETUID and CAP_SETGID out of its bounding set.
+StartOptions Unprivileged(StartOptions o = {});
 
 // One superd process and its directory (table, stderr log, scratch files).
 class Superd {
@@ -216,6 +220,11 @@ std::map<std::string, std::string> EnvOf(const Report& report);
 // A process that no longer exists or is a zombie.
 bool ProcessGone(pid_t pid);
 bool WaitProcessGone(pid_t pid, std::chrono::milliseconds timeout = kTimeout);
+
+// A socket of the test's own bound to 127.0.0.1:port (listening, for
+// SOCK_STREAM), so that superd cannot bind it; records a failure and returns
+// an empty Fd when it cannot be held.
+Fd HoldPort(uint16_t port, int type = SOCK_STREAM);
 
 // Resident memory of a process (VmRSS), in MiB; 0 when unknown.
 size_t ResidentMiB(pid_t pid);

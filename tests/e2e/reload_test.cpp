@@ -332,7 +332,8 @@ TEST(Reload, InvalidTableIsLoggedWithItsPositionAndChangesNothing) {
       "    listen: \"127.0.0.1:${P1}\"\n"
       "    program: ${DAYTIME}\n",
       vars));
-  ASSERT_TRUE(superd.Start());
+  // Unprivileged, for the third kind of refusal below.
+  ASSERT_TRUE(superd.Start(Unprivileged()));
   const auto inode = ListeningInode(p1);
   ASSERT_TRUE(inode);
   const std::string path = Escape(superd.table_path());
@@ -381,6 +382,24 @@ TEST(Reload, InvalidTableIsLoggedWithItsPositionAndChangesNothing) {
   EXPECT_EQ(superd.CountLog("^error: superd: reload abandoned: "), 2u) << superd.Log();
   unchanged("an unknown key");
 
+  // A valid table with a user this superd may not switch to.
+  superd.WriteTable(Subst(
+      "services:\n"
+      "  keep:\n"
+      "    listen: \"127.0.0.1:${P1}\"\n"
+      "    program: ${ECHO}\n"
+      "  extra:\n"
+      "    listen: \"127.0.0.1:${P2}\"\n"
+      "    program: ${ECHO}\n"
+      "    user: nobody\n",
+      vars));
+  Hup(superd);
+  ASSERT_TRUE(superd.WaitForLog(
+      "^error: superd: reload abandoned: superd may not switch users; nothing changed$"))
+      << superd.Log();
+  EXPECT_EQ(superd.CountLog("^error: extra: cannot run as user nobody: "), 1u) << superd.Log();
+  unchanged("a user superd may not switch to");
+
   // And superd still takes a good table afterwards.
   superd.WriteTable(Subst(
       "services:\n"
@@ -399,24 +418,6 @@ TEST(Reload, InvalidTableIsLoggedWithItsPositionAndChangesNothing) {
 }
 
 // --- 4. a port that cannot be bound --------------------------------------------------------
-
-// A TCP socket of the test's own listening on 127.0.0.1:port.
-Fd HoldPort(uint16_t port) {
-  Fd fd(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  // SO_REUSEADDR, like superd: a TIME_WAIT left on the port by an earlier
-  // user must not stop us, while our listening socket still stops superd.
-  const int one = 1;
-  setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  if (bind(fd.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || listen(fd.get(), 8) != 0) {
-    ADD_FAILURE() << "cannot hold port " << port << ": " << std::strerror(errno);
-    return Fd();
-  }
-  return fd;
-}
 
 TEST(Reload, ASocketThatCannotBeBoundAbandonsTheWholeReload) {
   Superd superd;
