@@ -122,6 +122,8 @@ class Loader {
   void LoadListen(const Entry& e, Service& service);
   void LoadProgram(const Entries& entries, Service& service);
   void LoadCredentials(const Entries& entries, Service& service);
+  bool LoadGroup(const Entry& e, gid_t& gid);
+  bool LoadUser(const Entry& e, bool have_group, Credentials& creds);
   void LoadEnv(const Entry& e, Service& service);
   void LoadDirectory(const Entry& e, Service& service);
   void CheckEndpointsUnique(const ServiceTable& table,
@@ -405,68 +407,72 @@ void Loader::LoadProgram(const Entries& entries, Service& service) {
   if (!checked->second.empty()) Error(Pos(e), "program: " + checked->second);
 }
 
+namespace {
+// The user's supplementary groups from the group database, `gid` first.
+std::vector<gid_t> GroupsOf(const std::string& user, gid_t gid) {
+  int n = 64;
+  std::vector<gid_t> groups(n);
+  while (getgrouplist(user.c_str(), gid, groups.data(), &n) < 0) groups.resize(n *= 2);
+  groups.resize(n);
+  return groups;
+}
+}  // namespace
+
+// `group`: a gid or a group name.
+bool Loader::LoadGroup(const Entry& e, gid_t& gid) {
+  std::string text;
+  if (!Scalar("group", e, text)) return false;
+  auto number = ParseInteger(text, 0, 0xfffffffe);
+  if (auto* n = std::get_if<long long>(&number)) {
+    gid = static_cast<gid_t>(*n);
+  } else if (const struct group* gr = getgrnam(text.c_str())) {
+    gid = gr->gr_gid;
+  } else {
+    Error(Pos(e), "group: unknown group '" + text + "'");
+    return false;
+  }
+  return true;
+}
+
+// `user`: a uid or a user name; its name and primary group when the
+// password database knows it, which a bare uid needs only with `group`.
+bool Loader::LoadUser(const Entry& e, bool have_group, Credentials& creds) {
+  std::string text;
+  if (!Scalar("user", e, text)) return false;
+  const passwd* pw = nullptr;
+  auto number = ParseInteger(text, 0, 0xfffffffe);
+  if (auto* n = std::get_if<long long>(&number)) {
+    creds.uid = static_cast<uid_t>(*n);
+    pw = getpwuid(creds.uid);
+    if (pw == nullptr && !have_group) {
+      Error(Pos(e), "user: uid " + text + " has no passwd entry; set 'group' as well");
+      return false;
+    }
+  } else if ((pw = getpwnam(text.c_str())) == nullptr) {
+    Error(Pos(e), "user: unknown user '" + text + "'");
+    return false;
+  } else {
+    creds.uid = pw->pw_uid;
+  }
+  if (pw != nullptr) {
+    creds.user_name = pw->pw_name;
+    if (!have_group) creds.gid = pw->pw_gid;
+  }
+  return true;
+}
+
 void Loader::LoadCredentials(const Entries& entries, Service& service) {
   const Entry* user = entries.Find("user");
   const Entry* group = entries.Find("group");
   if (user == nullptr && group == nullptr) return;
   Credentials creds;
-  bool ok = true;
-  bool have_group = false;
-  if (group != nullptr) {
-    const Entry& e = *group;
-    std::string text;
-    ok = Scalar("group", e, text);
-    if (ok) {
-      auto number = ParseInteger(text, 0, 0xfffffffe);
-      if (auto* gid = std::get_if<long long>(&number)) {
-        creds.gid = static_cast<gid_t>(*gid);
-      } else if (const struct group* gr = getgrnam(text.c_str())) {
-        creds.gid = gr->gr_gid;
-      } else {
-        Error(Pos(e), "group: unknown group '" + text + "'");
-        ok = false;
-      }
-      have_group = true;
-    }
-  }
-  if (user != nullptr) {
-    const Entry& e = *user;
-    std::string text;
-    if (!Scalar("user", e, text)) return;
-    const passwd* pw = nullptr;
-    auto number = ParseInteger(text, 0, 0xfffffffe);
-    if (auto* uid = std::get_if<long long>(&number)) {
-      creds.uid = static_cast<uid_t>(*uid);
-      pw = getpwuid(creds.uid);
-      if (pw == nullptr && !have_group) {
-        Error(Pos(e), "user: uid " + text +
-                          " has no passwd entry; set 'group' as well");
-        return;
-      }
-    } else if ((pw = getpwnam(text.c_str())) == nullptr) {
-      Error(Pos(e), "user: unknown user '" + text + "'");
-      return;
-    } else {
-      creds.uid = pw->pw_uid;
-    }
-    if (pw != nullptr) {
-      creds.user_name = pw->pw_name;
-      if (!have_group) creds.gid = pw->pw_gid;
-    }
-  } else {
-    creds.uid = geteuid();
-  }
-  if (!ok) return;
-  creds.groups = {creds.gid};
-  if (!creds.user_name.empty()) {
-    int n = 64;
-    std::vector<gid_t> groups(n);
-    while (getgrouplist(creds.user_name.c_str(), creds.gid, groups.data(),
-                        &n) < 0)
-      groups.resize(n *= 2);
-    groups.resize(n);
-    creds.groups = groups;
-  }
+  creds.uid = geteuid();
+  // Both are checked, so that both are reported.
+  const bool group_ok = group == nullptr || LoadGroup(*group, creds.gid);
+  const bool user_ok = user == nullptr || LoadUser(*user, group != nullptr, creds);
+  if (!group_ok || !user_ok) return;
+  creds.groups = creds.user_name.empty() ? std::vector<gid_t>{creds.gid}
+                                         : GroupsOf(creds.user_name, creds.gid);
   service.credentials = creds;
 }
 
