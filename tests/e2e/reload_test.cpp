@@ -343,17 +343,21 @@ TEST(Reload, InvalidTableIsLoggedWithItsPositionAndChangesNothing) {
     EXPECT_EQ(ListeningInode(p1), inode) << "after " << after << ": socket replaced";
     EXPECT_EQ(superd.CountLog(kReloaded), 0u) << superd.Log();
   };
+  // `keep` now running echo, and an `extra` service of these lines.
+  const auto with_extra = [&vars](const std::string& extra) {
+    return Subst(
+        "services:\n"
+        "  keep:\n"
+        "    listen: \"127.0.0.1:${P1}\"\n"
+        "    program: ${ECHO}\n"
+        "  extra:\n" + extra,
+        vars);
+  };
 
   // A YAML error: the flow sequence is never closed.
-  superd.WriteTable(Subst(
-      "services:\n"
-      "  keep:\n"
-      "    listen: \"127.0.0.1:${P1}\"\n"
-      "    program: ${ECHO}\n"
-      "  extra:\n"
+  superd.WriteTable(with_extra(
       "    listen: [\"127.0.0.1:${P2}\"\n"
-      "    program: ${ECHO}\n",
-      vars));
+      "    program: ${ECHO}\n"));
   Hup(superd);
   ASSERT_TRUE(superd.WaitForLog("^error: superd: reload abandoned: " + path +
                                 ":[0-9]+:[0-9]+: error: .+$"))
@@ -362,16 +366,10 @@ TEST(Reload, InvalidTableIsLoggedWithItsPositionAndChangesNothing) {
   unchanged("a YAML error");
 
   // A semantic error: an unknown key, line 8 column 5.
-  superd.WriteTable(Subst(
-      "services:\n"
-      "  keep:\n"
-      "    listen: \"127.0.0.1:${P1}\"\n"
-      "    program: ${ECHO}\n"
-      "  extra:\n"
+  superd.WriteTable(with_extra(
       "    listen: \"127.0.0.1:${P2}\"\n"
       "    program: ${ECHO}\n"
-      "    colour: red\n",
-      vars));
+      "    colour: red\n"));
   Hup(superd);
   ASSERT_TRUE(superd.WaitForLog("^error: superd: reload abandoned: " + path +
                                 ":8:5: error: unknown key 'colour'"))
@@ -383,16 +381,10 @@ TEST(Reload, InvalidTableIsLoggedWithItsPositionAndChangesNothing) {
   unchanged("an unknown key");
 
   // A valid table with a user this superd may not switch to.
-  superd.WriteTable(Subst(
-      "services:\n"
-      "  keep:\n"
-      "    listen: \"127.0.0.1:${P1}\"\n"
-      "    program: ${ECHO}\n"
-      "  extra:\n"
+  superd.WriteTable(with_extra(
       "    listen: \"127.0.0.1:${P2}\"\n"
       "    program: ${ECHO}\n"
-      "    user: nobody\n",
-      vars));
+      "    user: nobody\n"));
   Hup(superd);
   ASSERT_TRUE(superd.WaitForLog(
       "^error: superd: reload abandoned: superd may not switch users; nothing changed$"))
@@ -401,15 +393,9 @@ TEST(Reload, InvalidTableIsLoggedWithItsPositionAndChangesNothing) {
   unchanged("a user superd may not switch to");
 
   // And superd still takes a good table afterwards.
-  superd.WriteTable(Subst(
-      "services:\n"
-      "  keep:\n"
-      "    listen: \"127.0.0.1:${P1}\"\n"
-      "    program: ${ECHO}\n"
-      "  extra:\n"
+  superd.WriteTable(with_extra(
       "    listen: \"127.0.0.1:${P2}\"\n"
-      "    program: ${DAYTIME}\n",
-      vars));
+      "    program: ${DAYTIME}\n"));
   Hup(superd);
   ASSERT_TRUE(superd.WaitForLog(kReloaded)) << superd.Log();
   EXPECT_EQ(EchoProblem(p1, "fixed\n"), "");
