@@ -223,12 +223,17 @@ UniqueFd Supervisor::Accept(Listener& listener, Connection& c) {
   } while (fd < 0 && (errno == EINTR || errno == ECONNABORTED || errno == EPROTO));
   if (fd < 0) {
     if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-      LOG_WARNING(listener.owner->service->name.c_str(), "unable to accept: %s",
-                  strerror(errno));
+      if (!listener.accept_failing)
+        LOG_WARNING(listener.owner->service->name.c_str(),
+                    "unable to accept: %s; trying again every %lld ms", strerror(errno),
+                    static_cast<long long>(kDescriptorBackoff.count()));
+      listener.accept_failing = true;
       Rest(listener, kDescriptorBackoff);
     }
     return {};  // EAGAIN: drained
   }
+  if (listener.accept_failing) LOG_INFO(listener.owner->service->name.c_str(), "accepting again");
+  listener.accept_failing = false;
   UniqueFd conn(fd);
   c.remote.set_size(len);
   if (c.local.family() == AF_UNIX) {

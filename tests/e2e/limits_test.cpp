@@ -1,6 +1,11 @@
 // max_instances and max_children: at the limit superd stops accepting; the
 // connection waits in the kernel backlog and is served once an instance ends.
+// Out of descriptors, the same: the client waits until superd can accept.
+#include <dirent.h>
 #include <gtest/gtest.h>
+#include <sys/resource.h>
+
+#include <string>
 
 #include "harness.hpp"
 
@@ -84,6 +89,57 @@ TEST(Limits, MaxChildrenCapsAllServicesTogether) {
   EXPECT_NE(r.data.find("ready\n"), std::string::npos)
       << "queued connection not served after another service's instance ended; got: "
       << r.data;
+}
+
+// The lowest descriptor number free in process `pid`.
+int LowestFreeFd(pid_t pid) {
+  std::vector<bool> used;
+  DIR* dir = opendir(("/proc/" + std::to_string(pid) + "/fd").c_str());
+  if (dir == nullptr) return -1;
+  while (const dirent* e = readdir(dir)) {
+    if (e->d_name[0] == '.') continue;
+    const size_t fd = std::stoul(e->d_name);
+    if (fd >= used.size()) used.resize(fd + 1);
+    used[fd] = true;
+  }
+  closedir(dir);
+  int fd = 0;
+  while (fd < static_cast<int>(used.size()) && used[fd]) ++fd;
+  return fd;
+}
+
+TEST(Limits, OutOfDescriptorsTheClientWaitsAndIsServedOnceSuperdCanAccept) {
+  Superd superd;
+  const uint16_t port = PickPort();
+  superd.WriteTable(Subst(
+      "services:\n"
+      "  echo:\n"
+      "    listen: \"127.0.0.1:${PORT}\"\n"
+      "    program: ${PROGRAM}\n",
+      {{"PORT", std::to_string(port)}, {"PROGRAM", ServiceBinary("echo")}}));
+  ASSERT_TRUE(superd.Start());
+  // superd may open no descriptor more: accept(2) fails with EMFILE.
+  rlimit before{};
+  ASSERT_EQ(prlimit(superd.pid(), RLIMIT_NOFILE, nullptr, &before), 0);
+  const int lowest = LowestFreeFd(superd.pid());
+  ASSERT_GT(lowest, 2);
+  const rlimit tight{static_cast<rlim_t>(lowest), before.rlim_max};
+  ASSERT_EQ(prlimit(superd.pid(), RLIMIT_NOFILE, &tight, nullptr), 0);
+
+  Fd c = ConnectTcp("127.0.0.1", port);  // completed by the kernel: backlog
+  ASSERT_TRUE(c);
+  ASSERT_TRUE(SendAll(c.get(), "waited\n"));
+  ASSERT_TRUE(superd.WaitForLog(
+      "^warning: echo: unable to accept: Too many open files; trying again every 100 ms$"))
+      << superd.Log();
+  EXPECT_FALSE(Readable(c.get(), kQuiet)) << "served without a descriptor to accept with";
+  // Ten retries and more in that second, one line for the whole episode.
+  EXPECT_EQ(superd.CountLog("unable to accept"), 1u) << superd.Log();
+
+  ASSERT_EQ(prlimit(superd.pid(), RLIMIT_NOFILE, &before, nullptr), 0);
+  EXPECT_EQ(Exchange(c.get(), "").data, "waited\n") << "the waiting client was not served";
+  EXPECT_TRUE(superd.WaitForLog("^info: echo: accepting again$")) << superd.Log();
+  EXPECT_EQ(superd.CountLog("^error: "), 0u) << superd.Log();
 }
 
 }  // namespace
