@@ -16,7 +16,7 @@ static std::string daytime() {
     return std::string(line, n);
 }
 
-static void stream() { svc::write_all(1, daytime()); }
+static void stream() { svc::answer_and_close(daytime()); }
 
 static svc::Reply reply(std::string_view) { return daytime(); }
 

@@ -17,6 +17,7 @@
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 namespace svc {
@@ -60,6 +61,28 @@ inline bool write_all(int fd, std::string_view data) {
         else if (errno != EINTR) fail("write");
     }
     return true;
+}
+
+// Sends the whole answer of a service that ignores its input (daytime, time:
+// "any data received is thrown away"), then ends the stream cleanly: the
+// client gets end of input at once, and what it sent is read and dropped
+// until it closes too, for at most a second, so that closing does not
+// reset the connection. (A socket closed with unread input sends a reset.)
+inline void answer_and_close(std::string_view answer) {
+    if (!write_all(1, answer) || shutdown(1, SHUT_WR) != 0) return;  // not a socket
+    const auto now_ms = [] {
+        timespec t{};
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        return t.tv_sec * 1000LL + t.tv_nsec / 1'000'000;
+    };
+    const long long deadline = now_ms() + 1000;
+    char buf[4096];
+    for (long long left; (left = deadline - now_ms()) > 0;) {
+        pollfd p{0, POLLIN, 0};
+        if (poll(&p, 1, static_cast<int>(left)) <= 0) return;
+        ssize_t got = recv(0, buf, sizeof buf, MSG_DONTWAIT);
+        if (got == 0 || (got < 0 && errno != EAGAIN && errno != EINTR)) return;
+    }
 }
 
 // A reply to one datagram, or nothing to send.

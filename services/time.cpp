@@ -16,7 +16,7 @@ static std::string rfc868_time() {
             static_cast<char>(t >> 8), static_cast<char>(t)};
 }
 
-static void stream() { svc::write_all(1, rfc868_time()); }
+static void stream() { svc::answer_and_close(rfc868_time()); }
 
 static svc::Reply reply(std::string_view) { return rfc868_time(); }
 
