@@ -33,8 +33,8 @@ class Activation : public ::testing::Test {
 
 TEST_F(Activation, APassedSocketIsAdoptedNotBound) {
   const uint16_t port = PickPort();
-  superd_.WriteTable("services:\n  echo:\n    listen: \"127.0.0.1:" + std::to_string(port) +
-                     "\"\n    program: " + ServiceBinary("echo") + "\n");
+  superd_.WriteTable("services:\n" + ServiceEntry("echo", "127.0.0.1:" + std::to_string(port),
+                                                   ServiceBinary("echo")));
   ASSERT_TRUE(superd_.Start(Activate({"tcp:127.0.0.1:" + std::to_string(port)})));
   const auto given = superd_.WaitForLog(R"(^fd 3 inode (\d+)$)");
   ASSERT_TRUE(given);
@@ -50,8 +50,8 @@ TEST_F(Activation, APassedSocketIsAdoptedNotBound) {
 
 TEST_F(Activation, ASocketNoEntryMatchesIsLoggedAndClosed) {
   const uint16_t port = PickPort(), other = PickPort();
-  superd_.WriteTable("services:\n  echo:\n    listen: \"127.0.0.1:" + std::to_string(port) +
-                     "\"\n    program: " + ServiceBinary("echo") + "\n");
+  superd_.WriteTable("services:\n" + ServiceEntry("echo", "127.0.0.1:" + std::to_string(port),
+                                                   ServiceBinary("echo")));
   ASSERT_TRUE(superd_.Start(Activate({"tcp:127.0.0.1:" + std::to_string(port),
                                       "udp:127.0.0.1:" + std::to_string(other)})));
   EXPECT_EQ(superd_.CountLog("warning: superd: closed socket fd 4 \\(sock1\\) from the "
@@ -66,9 +66,8 @@ TEST_F(Activation, ASocketNoEntryMatchesIsLoggedAndClosed) {
 
 TEST_F(Activation, ProgramsSeeNeitherTheVariablesNorTheDescriptors) {
   const uint16_t port = PickPort();
-  superd_.WriteTable("services:\n  contract:\n    listen: \"127.0.0.1:" +
-                     std::to_string(port) + "\"\n    program: " + HelperBinary("contract") +
-                     "\n");
+  superd_.WriteTable("services:\n" + ServiceEntry("contract", "127.0.0.1:" + std::to_string(port),
+                                                   HelperBinary("contract")));
   ASSERT_TRUE(superd_.Start(Activate({"tcp:127.0.0.1:" + std::to_string(port)})));
   Fd c = ConnectTcp("127.0.0.1", port);
   const Report report = ParseReport(ReadAll(c.get()).data);
@@ -79,8 +78,7 @@ TEST_F(Activation, ProgramsSeeNeitherTheVariablesNorTheDescriptors) {
 
 TEST_F(Activation, AnAdoptedUnixSocketFileStaysWhenSuperdStops) {
   const std::string path = superd_.dir() + "/activated.sock";
-  superd_.WriteTable("services:\n  echo:\n    listen: \"unix:" + path + "\"\n    program: " +
-                     ServiceBinary("echo") + "\n");
+  superd_.WriteTable("services:\n" + ServiceEntry("echo", "unix:" + path, ServiceBinary("echo")));
   ASSERT_TRUE(superd_.Start(Activate({"unix:" + path})));
   EXPECT_EQ(superd_.CountLog("info: echo: adopted unix:"), 1u);
   Fd c = ConnectUnix(path);
@@ -99,8 +97,8 @@ TEST_F(Activation, WithSystemdSocketActivateFromDebian) {
   if (tool.empty())
     GTEST_SKIP() << "systemd-socket-activate is not installed (package systemd)";
   const uint16_t port = PickPort();
-  superd_.WriteTable("services:\n  echo:\n    listen: \"127.0.0.1:" + std::to_string(port) +
-                     "\"\n    program: " + ServiceBinary("echo") + "\n");
+  superd_.WriteTable("services:\n" + ServiceEntry("echo", "127.0.0.1:" + std::to_string(port),
+                                                   ServiceBinary("echo")));
   StartOptions o = NoWaitReady();
   o.wrapper = {tool, "-l", "127.0.0.1:" + std::to_string(port)};
   ASSERT_TRUE(superd_.Start(o));

@@ -346,12 +346,8 @@ class AdminDaemon : public ::testing::Test {
   }
 
   void WriteEchoTable(uint16_t port) {
-    superd_.WriteTable(Subst(
-        "services:\n"
-        "  echo:\n"
-        "    listen: \"127.0.0.1:${PORT}\"\n"
-        "    program: ${ECHO}\n",
-        {{"PORT", std::to_string(port)}, {"ECHO", ServiceBinary("echo")}}));
+    superd_.WriteTable("services:\n" + ServiceEntry("echo", "127.0.0.1:" + std::to_string(port),
+                                                     ServiceBinary("echo")));
   }
 
   RunResult StartDaemon() {
@@ -523,20 +519,12 @@ TEST(AdminNotify, ReadyOnceBoundThenStoppingAtSigtermFromSuperdItself) {
   Fd manager = BindDatagram(path, true);
   ASSERT_TRUE(manager);
   const uint16_t port = PickPort(), contract = PickPort();
-  superd.WriteTable(Subst(
+  superd.WriteTable(
       "shutdown_grace: 2s\n"
-      "services:\n"
-      "  hold:\n"
-      "    listen: \"127.0.0.1:${PORT}\"\n"
-      "    program: ${SLEEPER}\n"
-      "    args: [\"--until-eof\"]\n"
-      "  contract:\n"
-      "    listen: \"127.0.0.1:${CONTRACT}\"\n"
-      "    program: ${CONTRACT_PROGRAM}\n",
-      {{"PORT", std::to_string(port)},
-       {"CONTRACT", std::to_string(contract)},
-       {"SLEEPER", HelperBinary("sleeper")},
-       {"CONTRACT_PROGRAM", HelperBinary("contract")}}));
+      "services:\n" +
+      ServiceEntry("hold", "127.0.0.1:" + std::to_string(port), HelperBinary("sleeper"),
+                   "    args: [\"--until-eof\"]\n") +
+      ServiceEntry("contract", "127.0.0.1:" + std::to_string(contract), HelperBinary("contract")));
   {
     ScopedEnv env("NOTIFY_SOCKET", path);
     ASSERT_TRUE(superd.Start(NoWaitReady()));
@@ -605,12 +593,8 @@ TEST(AdminNotify, ReadyOnceBoundThenStoppingAtSigtermFromSuperdItself) {
 TEST(AdminNotify, UnreachableNotifySocketDoesNotStopSuperd) {
   Superd superd;
   const uint16_t port = PickPort();
-  superd.WriteTable(Subst(
-      "services:\n"
-      "  echo:\n"
-      "    listen: \"127.0.0.1:${PORT}\"\n"
-      "    program: ${ECHO}\n",
-      {{"PORT", std::to_string(port)}, {"ECHO", ServiceBinary("echo")}}));
+  superd.WriteTable("services:\n" + ServiceEntry("echo", "127.0.0.1:" + std::to_string(port),
+                                                  ServiceBinary("echo")));
   {
     ScopedEnv env("NOTIFY_SOCKET", superd.dir() + "/no-manager-here.sock");
     ASSERT_TRUE(superd.Start());
@@ -744,18 +728,11 @@ class AdminSyslog : public ::testing::Test {
     port_ = PickPort();
     broken_port_ = PickPort();
     script_ = superd_.WriteFile("broken.sh", "#!/nonexistent/interpreter\n", 0755);
-    superd_.WriteTable(Subst(
-        "services:\n"
-        "  echo:\n"
-        "    listen: \"127.0.0.1:${PORT}\"\n"
-        "    program: ${ECHO}\n"
-        "  broken:\n"
-        "    listen: \"127.0.0.1:${BROKEN}\"\n"
-        "    program: ${SCRIPT}\n",
-        {{"PORT", std::to_string(port_)},
-         {"BROKEN", std::to_string(broken_port_)},
-         {"ECHO", ServiceBinary("echo")},
-         {"SCRIPT", script_}}));
+    superd_.WriteTable("services:\n" +
+                       ServiceEntry("echo", "127.0.0.1:" + std::to_string(port_),
+                                    ServiceBinary("echo")) +
+                       ServiceEntry("broken", "127.0.0.1:" + std::to_string(broken_port_),
+                                    script_));
   }
 
   // Datagrams until one matches `regex`; all of them in `seen`.

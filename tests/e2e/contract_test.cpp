@@ -35,12 +35,10 @@ class Contract : public ::testing::Test {
   // holds more keys of that service, each line indented by four spaces.
   void StartWith(const std::string& extra, const StartOptions& options = {}) {
     port_ = PickPort();
-    superd_.WriteTable(Subst(
-        "services:\n"
-        "  contract:\n"
-        "    listen: \"127.0.0.1:${PORT}\"\n"
-        "    program: ${PROGRAM}\n" + extra,
-        {{"PORT", std::to_string(port_)}, {"PROGRAM", HelperBinary("contract")}}) +
+    superd_.WriteTable(
+        "services:\n" +
+        ServiceEntry("contract", "127.0.0.1:" + std::to_string(port_), HelperBinary("contract"),
+                     extra) +
         (BallastSockets() > 0
              ? BallastServices(superd_.dir(), BallastSockets(), kBallastHeapMiB)
              : ""));

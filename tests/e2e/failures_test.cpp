@@ -30,18 +30,10 @@ class ExecFailure : public ::testing::Test {
     script_ = superd_.WriteFile("script.sh", script, 0755);
     port_ = PickPort();
     echo_port_ = PickPort();
-    superd_.WriteTable(Subst(
-        "services:\n"
-        "  script:\n"
-        "    listen: \"127.0.0.1:${PORT}\"\n"
-        "    program: ${SCRIPT}\n"
-        "  echo:\n"
-        "    listen: \"127.0.0.1:${ECHO_PORT}\"\n"
-        "    program: ${ECHO}\n",
-        {{"PORT", std::to_string(port_)},
-         {"SCRIPT", script_},
-         {"ECHO_PORT", std::to_string(echo_port_)},
-         {"ECHO", ServiceBinary("echo")}}));
+    superd_.WriteTable("services:\n" +
+                       ServiceEntry("script", "127.0.0.1:" + std::to_string(port_), script_) +
+                       ServiceEntry("echo", "127.0.0.1:" + std::to_string(echo_port_),
+                                    ServiceBinary("echo")));
     ASSERT_TRUE(superd_.Start());
   }
 
@@ -161,24 +153,15 @@ TEST(StartFailure, UnknownUserExitsOne) {
 
 TEST(StartFailure, UserSuperdMayNotSwitchToExitsOne) {
   Superd superd;
-  superd.WriteTable(Subst(
-      "services:\n"
-      "  fine:\n"
-      "    listen: \"127.0.0.1:${FINE}\"\n"
-      "    program: ${ECHO}\n"
-      "  echo:\n"
-      "    listen: \"127.0.0.1:${PORT}\"\n"
-      "    program: ${ECHO}\n"
-      "    user: nobody\n"
-      "  off:\n"
-      "    listen: \"127.0.0.1:${OFF}\"\n"
-      "    program: ${ECHO}\n"
-      "    group: 65534\n"
-      "    disabled: true\n",
-      {{"FINE", std::to_string(PickPort())},
-       {"PORT", std::to_string(PickPort())},
-       {"OFF", std::to_string(PickPort())},
-       {"ECHO", ServiceBinary("echo")}}));
+  const std::string echo = ServiceBinary("echo");
+  const uint16_t fine = PickPort(), port = PickPort(), off = PickPort();
+  superd.WriteTable("services:\n" +
+                    ServiceEntry("fine", "127.0.0.1:" + std::to_string(fine), echo) +
+                    ServiceEntry("echo", "127.0.0.1:" + std::to_string(port), echo,
+                                 "    user: nobody\n") +
+                    ServiceEntry("off", "127.0.0.1:" + std::to_string(off), echo,
+                                 "    group: 65534\n"
+                                 "    disabled: true\n"));
   ASSERT_TRUE(superd.Start(Unprivileged(NoWaitReady())));
   const auto status = superd.WaitExit();
   ASSERT_TRUE(status) << "superd started with a user it may not switch to";
@@ -217,12 +200,9 @@ class Check : public ::testing::Test {
 };
 
 TEST_F(Check, ValidTableExitsZero) {
-  const RunResult r = RunCheck(Subst(
-      "services:\n"
-      "  echo:\n"
-      "    listen: \"127.0.0.1:${PORT}\"\n"
-      "    program: ${ECHO}\n",
-      {{"PORT", std::to_string(PickPort())}, {"ECHO", ServiceBinary("echo")}}));
+  const RunResult r = RunCheck(
+      "services:\n" + ServiceEntry("echo", "127.0.0.1:" + std::to_string(PickPort()),
+                                    ServiceBinary("echo")));
   EXPECT_TRUE(r.exited);
   EXPECT_EQ(r.exit_code, 0) << Output(r);
   EXPECT_EQ(Output(r).find("error"), std::string::npos) << Output(r);

@@ -202,6 +202,13 @@ std::string Subst(std::string text, const std::map<std::string, std::string>& va
   return text;
 }
 
+std::string ServiceEntry(const std::string& name, const std::string& listen,
+                         const std::string& program, const std::string& extra) {
+  return "  " + name + ":\n" +
+         "    listen: \"" + listen + "\"\n" +
+         "    program: " + program + "\n" + extra;
+}
+
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   std::stringstream ss;

@@ -66,6 +66,15 @@ bool HaveIpv6Loopback();
 // Replaces every ${NAME} in `text` with vars[NAME].
 std::string Subst(std::string text, const std::map<std::string, std::string>& vars);
 
+// One service entry of a table, to follow "services:\n": NAME with `listen`
+// in double quotes as given ("127.0.0.1:PORT", "unix:PATH"), `program`, then
+// `extra`: more keys of that service, each line indented by four spaces and
+// ending in "\n". A test that asserts LINE:COLUMN positions in its table, or
+// needs another layout (a listen list, other key order), writes the table out
+// in full, so that what it checks stays visible.
+std::string ServiceEntry(const std::string& name, const std::string& listen,
+                         const std::string& program, const std::string& extra = "");
+
 // Reading a file whole; empty when it does not exist.
 std::string ReadFile(const std::string& path);
 

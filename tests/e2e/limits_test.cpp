@@ -28,14 +28,10 @@ Fd Hold(uint16_t port) {
 TEST(Limits, MaxInstancesQueuesTheNextConnectionUntilOneEnds) {
   Superd superd;
   const uint16_t port = PickPort();
-  superd.WriteTable(Subst(
-      "services:\n"
-      "  hold:\n"
-      "    listen: \"127.0.0.1:${PORT}\"\n"
-      "    program: ${PROGRAM}\n"
-      "    args: [\"--until-eof\"]\n"
-      "    max_instances: 2\n",
-      {{"PORT", std::to_string(port)}, {"PROGRAM", HelperBinary("sleeper")}}));
+  superd.WriteTable("services:\n" + ServiceEntry("hold", "127.0.0.1:" + std::to_string(port),
+                                                  HelperBinary("sleeper"),
+                                                  "    args: [\"--until-eof\"]\n"
+                                                  "    max_instances: 2\n"));
   ASSERT_TRUE(superd.Start());
   Fd first = Hold(port);
   Fd second = Hold(port);
@@ -60,20 +56,12 @@ TEST(Limits, MaxInstancesQueuesTheNextConnectionUntilOneEnds) {
 TEST(Limits, MaxChildrenCapsAllServicesTogether) {
   Superd superd;
   const uint16_t port_a = PickPort(), port_b = PickPort();
-  superd.WriteTable(Subst(
+  const std::string until_eof = "    args: [\"--until-eof\"]\n";
+  superd.WriteTable(
       "max_children: 2\n"
-      "services:\n"
-      "  a:\n"
-      "    listen: \"127.0.0.1:${A}\"\n"
-      "    program: ${PROGRAM}\n"
-      "    args: [\"--until-eof\"]\n"
-      "  b:\n"
-      "    listen: \"127.0.0.1:${B}\"\n"
-      "    program: ${PROGRAM}\n"
-      "    args: [\"--until-eof\"]\n",
-      {{"A", std::to_string(port_a)},
-       {"B", std::to_string(port_b)},
-       {"PROGRAM", HelperBinary("sleeper")}}));
+      "services:\n" +
+      ServiceEntry("a", "127.0.0.1:" + std::to_string(port_a), HelperBinary("sleeper"), until_eof) +
+      ServiceEntry("b", "127.0.0.1:" + std::to_string(port_b), HelperBinary("sleeper"), until_eof));
   ASSERT_TRUE(superd.Start());
   Fd a1 = Hold(port_a);
   Fd b1 = Hold(port_b);
@@ -111,12 +99,8 @@ int LowestFreeFd(pid_t pid) {
 TEST(Limits, OutOfDescriptorsTheClientWaitsAndIsServedOnceSuperdCanAccept) {
   Superd superd;
   const uint16_t port = PickPort();
-  superd.WriteTable(Subst(
-      "services:\n"
-      "  echo:\n"
-      "    listen: \"127.0.0.1:${PORT}\"\n"
-      "    program: ${PROGRAM}\n",
-      {{"PORT", std::to_string(port)}, {"PROGRAM", ServiceBinary("echo")}}));
+  superd.WriteTable("services:\n" + ServiceEntry("echo", "127.0.0.1:" + std::to_string(port),
+                                                  ServiceBinary("echo")));
   ASSERT_TRUE(superd.Start());
   // superd may open no descriptor more: accept(2) fails with EMFILE.
   rlimit before{};

@@ -35,12 +35,8 @@ std::string PayloadFor(int id) {
 TEST(Load, TwoThousandConnectionsAtConcurrencyFiftyAllEchoed) {
   Superd superd;
   const uint16_t port = PickPort();
-  superd.WriteTable(Subst(
-      "services:\n"
-      "  echo:\n"
-      "    listen: \"127.0.0.1:${PORT}\"\n"
-      "    program: ${ECHO}\n",
-      {{"PORT", std::to_string(port)}, {"ECHO", ServiceBinary("echo")}}));
+  superd.WriteTable("services:\n" + ServiceEntry("echo", "127.0.0.1:" + std::to_string(port),
+                                                  ServiceBinary("echo")));
   ASSERT_TRUE(superd.Start());
 
   sockaddr_in addr{};

@@ -19,13 +19,9 @@ class Logging : public ::testing::Test {
  protected:
   uint16_t RunOnce(const std::string& script) {
     const uint16_t port = PickPort();
-    superd_.WriteTable(Subst(
-        "services:\n"
-        "  sh:\n"
-        "    listen: \"127.0.0.1:${PORT}\"\n"
-        "    program: /bin/sh\n"
-        "    args: [\"-c\", \"${SCRIPT}\"]\n",
-        {{"PORT", std::to_string(port)}, {"SCRIPT", script}}));
+    superd_.WriteTable("services:\n" + ServiceEntry("sh", "127.0.0.1:" + std::to_string(port),
+                                                     "/bin/sh",
+                                                     "    args: [\"-c\", \"" + script + "\"]\n"));
     EXPECT_TRUE(superd_.Start());
     Fd c = ConnectTcp("127.0.0.1", port);
     if (!c) return 0;
@@ -80,19 +76,11 @@ class StderrReader : public ::testing::Test {
     Fd writer(fds[1]);
     echo_ = PickPort();
     contract_ = PickPort();
-    superd_.WriteTable(Subst(
-        "services:\n"
-        "  echo:\n"
-        "    listen: \"127.0.0.1:${ECHO_PORT}\"\n"
-        "    program: ${ECHO}\n"
-        "  contract:\n"
-        "    listen: \"127.0.0.1:${CONTRACT_PORT}\"\n"
-        "    program: ${CONTRACT}\n"
-        "    stderr: inherit\n",
-        {{"ECHO_PORT", std::to_string(echo_)},
-         {"ECHO", ServiceBinary("echo")},
-         {"CONTRACT_PORT", std::to_string(contract_)},
-         {"CONTRACT", HelperBinary("contract")}}));
+    superd_.WriteTable("services:\n" +
+                       ServiceEntry("echo", "127.0.0.1:" + std::to_string(echo_),
+                                    ServiceBinary("echo")) +
+                       ServiceEntry("contract", "127.0.0.1:" + std::to_string(contract_),
+                                    HelperBinary("contract"), "    stderr: inherit\n"));
     StartOptions options = NoWaitReady();
     options.stderr_fd = writer.get();
     ASSERT_TRUE(superd_.Start(options));

@@ -189,13 +189,8 @@ TEST(Reload, TwentyReloadsUnderLoadLoseNoConnectionAndKeepTheSameSocket) {
   Superd superd;
   const uint16_t port = PickPort();
   const auto table = [&](int round) {
-    return Subst(
-        "services:\n"
-        "  echo:\n"
-        "    listen: \"127.0.0.1:${PORT}\"\n"
-        "    program: ${ECHO}\n"
-        "    env: {ROUND: \"${ROUND}\"}\n",
-        {{"PORT", Str(port)}, {"ECHO", ServiceBinary("echo")}, {"ROUND", std::to_string(round)}});
+    return "services:\n" + ServiceEntry("echo", "127.0.0.1:" + Str(port), ServiceBinary("echo"),
+                                        "    env: {ROUND: \"" + std::to_string(round) + "\"}\n");
   };
   superd.WriteTable(table(0));
   ASSERT_TRUE(superd.Start());
@@ -244,23 +239,11 @@ TEST(Reload, TwentyReloadsUnderLoadLoseNoConnectionAndKeepTheSameSocket) {
 TEST(Reload, AddsRemovesAndChangesServicesWhileARemovedInstanceFinishes) {
   Superd superd;
   const uint16_t p1 = PickPort(), p2 = PickPort(), p3 = PickPort();
-  const std::map<std::string, std::string> vars = {
-      {"P1", Str(p1)},
-      {"P2", Str(p2)},
-      {"P3", Str(p3)},
-      {"ECHO", ServiceBinary("echo")},
-      {"DAYTIME", ServiceBinary("daytime")},
-      {"SLEEPER", HelperBinary("sleeper")}};
-  superd.WriteTable(Subst(
-      "services:\n"
-      "  keep:\n"
-      "    listen: \"127.0.0.1:${P1}\"\n"
-      "    program: ${DAYTIME}\n"
-      "  gone:\n"
-      "    listen: \"127.0.0.1:${P2}\"\n"
-      "    program: ${SLEEPER}\n"
-      "    args: [\"--until-eof\"]\n",
-      vars));
+  const std::string echo = ServiceBinary("echo"), daytime = ServiceBinary("daytime");
+  superd.WriteTable("services:\n" +
+                    ServiceEntry("keep", "127.0.0.1:" + Str(p1), daytime) +
+                    ServiceEntry("gone", "127.0.0.1:" + Str(p2), HelperBinary("sleeper"),
+                                 "    args: [\"--until-eof\"]\n"));
   ASSERT_TRUE(superd.Start());
   EXPECT_EQ(DaytimeProblem(p1), "");
   EXPECT_TRUE(Refused(p3));
@@ -276,15 +259,9 @@ TEST(Reload, AddsRemovesAndChangesServicesWhileARemovedInstanceFinishes) {
   const std::string gone_pid = m[1].str();
   ASSERT_NE(hello.data.find("ready\n"), std::string::npos) << hello.data;
 
-  superd.WriteTable(Subst(
-      "services:\n"
-      "  keep:\n"
-      "    listen: \"127.0.0.1:${P1}\"\n"
-      "    program: ${ECHO}\n"
-      "  new:\n"
-      "    listen: \"127.0.0.1:${P3}\"\n"
-      "    program: ${DAYTIME}\n",
-      vars));
+  superd.WriteTable("services:\n" +
+                    ServiceEntry("keep", "127.0.0.1:" + Str(p1), echo) +
+                    ServiceEntry("new", "127.0.0.1:" + Str(p3), daytime));
   Hup(superd);
   const auto reloaded = superd.WaitForLog(std::string(kReloaded) + "(.*)$");
   ASSERT_TRUE(reloaded) << superd.Log();
@@ -408,18 +385,10 @@ TEST(Reload, InvalidTableIsLoggedWithItsPositionAndChangesNothing) {
 TEST(Reload, ASocketThatCannotBeBoundAbandonsTheWholeReload) {
   Superd superd;
   const uint16_t p1 = PickPort(), p2 = PickPort(), fresh = PickPort(), held = PickPort();
-  const std::map<std::string, std::string> vars = {
-      {"P1", Str(p1)}, {"P2", Str(p2)}, {"FRESH", Str(fresh)}, {"HELD", Str(held)},
-      {"ECHO", ServiceBinary("echo")}, {"DAYTIME", ServiceBinary("daytime")}};
-  superd.WriteTable(Subst(
-      "services:\n"
-      "  keep:\n"
-      "    listen: \"127.0.0.1:${P1}\"\n"
-      "    program: ${DAYTIME}\n"
-      "  gone:\n"
-      "    listen: \"127.0.0.1:${P2}\"\n"
-      "    program: ${ECHO}\n",
-      vars));
+  const std::string echo = ServiceBinary("echo"), daytime = ServiceBinary("daytime");
+  superd.WriteTable("services:\n" +
+                    ServiceEntry("keep", "127.0.0.1:" + Str(p1), daytime) +
+                    ServiceEntry("gone", "127.0.0.1:" + Str(p2), echo));
   ASSERT_TRUE(superd.Start());
   const auto inode = ListeningInode(p1);
   ASSERT_TRUE(inode);
@@ -428,18 +397,10 @@ TEST(Reload, ASocketThatCannotBeBoundAbandonsTheWholeReload) {
 
   // Table B: keep changes its program, gone goes, fresh is bound (before the
   // failing one), blocked cannot be bound.
-  superd.WriteTable(Subst(
-      "services:\n"
-      "  keep:\n"
-      "    listen: \"127.0.0.1:${P1}\"\n"
-      "    program: ${ECHO}\n"
-      "  fresh:\n"
-      "    listen: \"127.0.0.1:${FRESH}\"\n"
-      "    program: ${DAYTIME}\n"
-      "  blocked:\n"
-      "    listen: \"127.0.0.1:${HELD}\"\n"
-      "    program: ${DAYTIME}\n",
-      vars));
+  superd.WriteTable("services:\n" +
+                    ServiceEntry("keep", "127.0.0.1:" + Str(p1), echo) +
+                    ServiceEntry("fresh", "127.0.0.1:" + Str(fresh), daytime) +
+                    ServiceEntry("blocked", "127.0.0.1:" + Str(held), daytime));
   Hup(superd);
   ASSERT_TRUE(superd.WaitForLog(
       "^error: superd: reload abandoned: a new socket could not be bound; nothing changed$"))
@@ -483,39 +444,18 @@ TEST(Reload, FiftyQuickReloadsWithAChangingTableLeaveTheLastTableServing) {
   // Round i: `flip` exists in even rounds only, `change` alternates between
   // daytime and echo, `report` (the contract helper) carries ROUND=i.
   const auto table = [&](int round) {
+    const std::string env = "    env: {ROUND: \"" + std::to_string(round) + "\"}\n";
     std::string yaml =
-        "services:\n"
-        "  echo:\n"
-        "    listen: \"127.0.0.1:${ECHO_PORT}\"\n"
-        "    program: ${ECHO}\n"
-        "    env: {ROUND: \"${ROUND}\"}\n"
-        "  change:\n"
-        "    listen: \"127.0.0.1:${CHANGE}\"\n"
-        "    program: ${CHANGE_PROGRAM}\n"
-        "  report:\n"
-        "    listen: \"127.0.0.1:${REPORT}\"\n"
-        "    program: ${CONTRACT}\n"
-        "    env: {ROUND: \"${ROUND}\"}\n"
-        "  hold:\n"
-        "    listen: \"127.0.0.1:${HOLD}\"\n"
-        "    program: ${SLEEPER}\n"
-        "    args: [\"--until-eof\"]\n";
+        "services:\n" +
+        ServiceEntry("echo", "127.0.0.1:" + Str(echo), ServiceBinary("echo"), env) +
+        ServiceEntry("change", "127.0.0.1:" + Str(change),
+                     ServiceBinary(round % 2 ? "echo" : "daytime")) +
+        ServiceEntry("report", "127.0.0.1:" + Str(report), HelperBinary("contract"), env) +
+        ServiceEntry("hold", "127.0.0.1:" + Str(hold), HelperBinary("sleeper"),
+                     "    args: [\"--until-eof\"]\n");
     if (round % 2 == 0)
-      yaml +=
-          "  flip:\n"
-          "    listen: \"127.0.0.1:${FLIP}\"\n"
-          "    program: ${DAYTIME}\n";
-    return Subst(yaml, {{"ECHO_PORT", Str(echo)},
-                        {"FLIP", Str(flip)},
-                        {"CHANGE", Str(change)},
-                        {"REPORT", Str(report)},
-                        {"HOLD", Str(hold)},
-                        {"ECHO", ServiceBinary("echo")},
-                        {"DAYTIME", ServiceBinary("daytime")},
-                        {"CHANGE_PROGRAM", ServiceBinary(round % 2 ? "echo" : "daytime")},
-                        {"CONTRACT", HelperBinary("contract")},
-                        {"SLEEPER", HelperBinary("sleeper")},
-                        {"ROUND", std::to_string(round)}});
+      yaml += ServiceEntry("flip", "127.0.0.1:" + Str(flip), ServiceBinary("daytime"));
+    return yaml;
   };
   superd.WriteTable(table(0));
   ASSERT_TRUE(superd.Start());
@@ -658,14 +598,8 @@ TEST(Reload, NotifiesReloadingThenReadyAroundEveryReloadBetweenStartAndStop) {
   Fd manager = BindDatagram(path, true);
   ASSERT_TRUE(manager);
   const uint16_t p1 = PickPort(), p2 = PickPort();
-  const std::map<std::string, std::string> vars = {
-      {"P1", Str(p1)}, {"P2", Str(p2)}, {"ECHO", ServiceBinary("echo")}};
-  superd.WriteTable(Subst(
-      "services:\n"
-      "  one:\n"
-      "    listen: \"127.0.0.1:${P1}\"\n"
-      "    program: ${ECHO}\n",
-      vars));
+  const std::string echo = ServiceBinary("echo");
+  superd.WriteTable("services:\n" + ServiceEntry("one", "127.0.0.1:" + Str(p1), echo));
   {
     ScopedEnv env("NOTIFY_SOCKET", path);
     ASSERT_TRUE(superd.Start());
@@ -686,15 +620,9 @@ TEST(Reload, NotifiesReloadingThenReadyAroundEveryReloadBetweenStartAndStop) {
   EXPECT_EQ(ready->fields["READY"], "1");
 
   // A good reload: RELOADING=1 with the time it began, then READY=1.
-  superd.WriteTable(Subst(
-      "services:\n"
-      "  one:\n"
-      "    listen: \"127.0.0.1:${P1}\"\n"
-      "    program: ${ECHO}\n"
-      "  two:\n"
-      "    listen: \"127.0.0.1:${P2}\"\n"
-      "    program: ${ECHO}\n",
-      vars));
+  superd.WriteTable("services:\n" +
+                    ServiceEntry("one", "127.0.0.1:" + Str(p1), echo) +
+                    ServiceEntry("two", "127.0.0.1:" + Str(p2), echo));
   const long long before = MonotonicUsec();
   Hup(superd);
   auto reloading = expect("RELOADING", "after a good reload");
@@ -748,12 +676,7 @@ TEST(Reload, AServiceThatKeepsItsNameKeepsItsCounters) {
   Superd superd;
   const uint16_t port = PickPort();
   const auto table = [&](const std::string& program) {
-    return Subst(
-        "services:\n"
-        "  svc:\n"
-        "    listen: \"127.0.0.1:${PORT}\"\n"
-        "    program: ${PROGRAM}\n",
-        {{"PORT", Str(port)}, {"PROGRAM", ServiceBinary(program)}});
+    return "services:\n" + ServiceEntry("svc", "127.0.0.1:" + Str(port), ServiceBinary(program));
   };
   superd.WriteTable(table("daytime"));
   ASSERT_TRUE(superd.Start());

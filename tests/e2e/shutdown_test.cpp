@@ -21,16 +21,11 @@ class Shutdown : public ::testing::Test {
  protected:
   void StartWith(const std::string& args) {
     port_ = PickPort();
-    superd_.WriteTable(Subst(
+    superd_.WriteTable(
         "shutdown_grace: 2s\n"
-        "services:\n"
-        "  sleeper:\n"
-        "    listen: \"127.0.0.1:${PORT}\"\n"
-        "    program: ${PROGRAM}\n"
-        "    args: ${ARGS}\n",
-        {{"PORT", std::to_string(port_)},
-         {"PROGRAM", HelperBinary("sleeper")},
-         {"ARGS", args}}));
+        "services:\n" +
+        ServiceEntry("sleeper", "127.0.0.1:" + std::to_string(port_), HelperBinary("sleeper"),
+                     "    args: " + args + "\n"));
     ASSERT_TRUE(superd_.Start());
   }
 

@@ -76,9 +76,10 @@ class Spawn : public ::testing::Test {
   // traces it, makes `connections` connections, stops it; strace's output.
   std::string TraceSpawns(int sockets, int heap_mib, int connections) {
     const uint16_t port = PickPort();
-    superd_.WriteTable("services:\n  contract:\n    listen: \"127.0.0.1:" +
-                       std::to_string(port) + "\"\n    program: " + HelperBinary("contract") +
-                       "\n" + BallastServices(superd_.dir(), sockets, heap_mib));
+    superd_.WriteTable("services:\n" +
+                       ServiceEntry("contract", "127.0.0.1:" + std::to_string(port),
+                                    HelperBinary("contract")) +
+                       BallastServices(superd_.dir(), sockets, heap_mib));
     EXPECT_TRUE(superd_.Start());
     EXPECT_GE(ResidentMiB(superd_.pid()), size_t(heap_mib)) << "the ballast is not resident";
     Strace strace(superd_.pid(), superd_.dir() + "/strace.out");

@@ -21,16 +21,10 @@ Report AskContract(uint16_t port) {
 TEST(Table, DisabledServiceListensOnNothing) {
   Superd superd;
   const uint16_t on = PickPort(), off = PickPort();
-  superd.WriteTable(Subst(
-      "services:\n"
-      "  on:\n"
-      "    listen: \"127.0.0.1:${ON}\"\n"
-      "    program: ${ECHO}\n"
-      "  off:\n"
-      "    listen: \"127.0.0.1:${OFF}\"\n"
-      "    program: ${ECHO}\n"
-      "    disabled: true\n",
-      {{"ON", std::to_string(on)}, {"OFF", std::to_string(off)}, {"ECHO", ServiceBinary("echo")}}));
+  superd.WriteTable("services:\n" +
+                    ServiceEntry("on", "127.0.0.1:" + std::to_string(on), ServiceBinary("echo")) +
+                    ServiceEntry("off", "127.0.0.1:" + std::to_string(off), ServiceBinary("echo"),
+                                 "    disabled: true\n"));
   ASSERT_TRUE(superd.Start());
   Fd c;
   const int error = TryConnectTcp("127.0.0.1", off, &c);
@@ -43,21 +37,16 @@ TEST(Table, DisabledServiceListensOnNothing) {
 TEST(Table, DefaultsApplyToEveryServiceAndAServiceOverridesThem) {
   Superd superd;
   const uint16_t a = PickPort(), b = PickPort();
-  superd.WriteTable(Subst(
+  superd.WriteTable(
       "defaults:\n"
       "  umask: \"027\"\n"
       "  nice: 3\n"
       "  env:\n"
       "    FROM_DEFAULTS: \"yes\"\n"
-      "services:\n"
-      "  a:\n"
-      "    listen: \"127.0.0.1:${A}\"\n"
-      "    program: ${PROGRAM}\n"
-      "  b:\n"
-      "    listen: \"127.0.0.1:${B}\"\n"
-      "    program: ${PROGRAM}\n"
-      "    umask: \"077\"\n",
-      {{"A", std::to_string(a)}, {"B", std::to_string(b)}, {"PROGRAM", HelperBinary("contract")}}));
+      "services:\n" +
+      ServiceEntry("a", "127.0.0.1:" + std::to_string(a), HelperBinary("contract")) +
+      ServiceEntry("b", "127.0.0.1:" + std::to_string(b), HelperBinary("contract"),
+                   "    umask: \"077\"\n"));
   ASSERT_TRUE(superd.Start());
   Report ra = AskContract(a), rb = AskContract(b);
   EXPECT_EQ(ra["umask"], "0027");
@@ -71,12 +60,8 @@ TEST(Table, DefaultsApplyToEveryServiceAndAServiceOverridesThem) {
 TEST(Table, HostNameIsResolvedAtLoad) {
   Superd superd;
   const uint16_t port = PickPort();
-  superd.WriteTable(Subst(
-      "services:\n"
-      "  echo:\n"
-      "    listen: \"localhost:${PORT}\"\n"
-      "    program: ${ECHO}\n",
-      {{"PORT", std::to_string(port)}, {"ECHO", ServiceBinary("echo")}}));
+  superd.WriteTable("services:\n" + ServiceEntry("echo", "localhost:" + std::to_string(port),
+                                                  ServiceBinary("echo")));
   ASSERT_TRUE(superd.Start());
   // localhost is 127.0.0.1 wherever IPv4 exists.
   Fd c = ConnectTcp("127.0.0.1", port);

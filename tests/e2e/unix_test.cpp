@@ -15,12 +15,7 @@ namespace e2e {
 namespace {
 
 std::string UnixTable(const std::string& name, const std::string& path, const std::string& program) {
-  return Subst(
-      "services:\n"
-      "  ${NAME}:\n"
-      "    listen: \"unix:${PATH}\"\n"
-      "    program: ${PROGRAM}\n",
-      {{"NAME", name}, {"PATH", path}, {"PROGRAM", program}});
+  return "services:\n" + ServiceEntry(name, "unix:" + path, program);
 }
 
 TEST(Unix, ProgramSeesProtoIpcAndThePeersCredentials) {
