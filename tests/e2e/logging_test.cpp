@@ -77,8 +77,9 @@ class StderrReader : public ::testing::Test {
     echo_ = PickPort();
     contract_ = PickPort();
     superd_.WriteTable("services:\n" +
+                       // No limit line may join the two lines per connection.
                        ServiceEntry("echo", "127.0.0.1:" + std::to_string(echo_),
-                                    ServiceBinary("echo")) +
+                                    ServiceBinary("echo"), "    max_instances: 1000\n") +
                        ServiceEntry("contract", "127.0.0.1:" + std::to_string(contract_),
                                     HelperBinary("contract"), "    stderr: inherit\n"));
     StartOptions options = NoWaitReady();
