@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <unordered_map>
+#include <vector>
 
 #include "service_state.hpp"
 
@@ -21,7 +22,7 @@ struct Instance {
 
 class Instances {
  public:
-  void Add(pid_t pid, Instance instance) { by_pid_[pid] = std::move(instance); }
+  void Add(pid_t pid, Instance instance);
   // Removes and returns the instance of `pid`, if it is one of ours.
   std::optional<Instance> Remove(pid_t pid);
   size_t size() const { return by_pid_.size(); }
@@ -30,7 +31,11 @@ class Instances {
   void SignalAll(int signal) const;
 
  private:
-  std::unordered_map<pid_t, Instance> by_pid_;
+  using Map = std::unordered_map<pid_t, Instance>;
+  Map by_pid_;
+  // Nodes of removed instances, reused by Add: no allocation per
+  // connection once as many instances as ever ran at once have been seen.
+  std::vector<Map::node_type> spare_;
 };
 
 }  // namespace superd
