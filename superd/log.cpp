@@ -113,18 +113,15 @@ void Log::Write(LogLevel level, std::string_view source, const char* fmt,
   va_start(ap, fmt);
   const size_t len = Format(line, sizeof line, syslog, pid_, level, source, fmt, ap);
   va_end(ap);
+  // Lines lost before are told of first; until that gets through, this
+  // line counts as lost too.
   if (dropped_ > 0) {
     char notice[128];
     const size_t n = FormatF(notice, sizeof notice, syslog, pid_, LogLevel::kWarning, "superd",
                              "%lu log lines lost: the log reader did not keep up", dropped_);
-    if (!Emit(notice, n)) {
-      ++dropped_;
-      errno = saved_errno;
-      return;
-    }
-    dropped_ = 0;
+    if (Emit(notice, n)) dropped_ = 0;
   }
-  if (!Emit(line, len)) ++dropped_;
+  if (dropped_ > 0 || !Emit(line, len)) ++dropped_;
   errno = saved_errno;
 }
 
