@@ -689,16 +689,15 @@ std::map<std::string, std::string> EnvOf(const Report& report) {
 
 Fd HoldPort(uint16_t port, int type) {
   Fd fd(socket(AF_INET, type | SOCK_CLOEXEC, 0));
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  sockaddr_storage a;
+  socklen_t len;
+  FillInet("127.0.0.1", port, &a, &len);
   // TCP: SO_REUSEADDR, like superd, so that a TIME_WAIT left on the port by
   // an earlier user does not stop us, while our listener still stops superd.
   // (For UDP it would let superd share the port.)
   const int one = 1;
   if (type == SOCK_STREAM) setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  if (bind(fd.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+  if (bind(fd.get(), reinterpret_cast<sockaddr*>(&a), len) != 0 ||
       (type == SOCK_STREAM && listen(fd.get(), 8) != 0)) {
     ADD_FAILURE() << "cannot hold port " << port << ": " << std::strerror(errno);
     return Fd();

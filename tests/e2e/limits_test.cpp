@@ -1,10 +1,11 @@
 // max_instances and max_children: at the limit superd stops accepting; the
 // connection waits in the kernel backlog and is served once an instance ends.
 // Out of descriptors, the same: the client waits until superd can accept.
-#include <dirent.h>
 #include <gtest/gtest.h>
 #include <sys/resource.h>
 
+#include <filesystem>
+#include <set>
 #include <string>
 
 #include "harness.hpp"
@@ -81,18 +82,11 @@ TEST(Limits, MaxChildrenCapsAllServicesTogether) {
 
 // The lowest descriptor number free in process `pid`.
 int LowestFreeFd(pid_t pid) {
-  std::vector<bool> used;
-  DIR* dir = opendir(("/proc/" + std::to_string(pid) + "/fd").c_str());
-  if (dir == nullptr) return -1;
-  while (const dirent* e = readdir(dir)) {
-    if (e->d_name[0] == '.') continue;
-    const size_t fd = std::stoul(e->d_name);
-    if (fd >= used.size()) used.resize(fd + 1);
-    used[fd] = true;
-  }
-  closedir(dir);
+  std::set<int> used;
+  for (const auto& e : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd"))
+    used.insert(std::stoi(e.path().filename()));
   int fd = 0;
-  while (fd < static_cast<int>(used.size()) && used[fd]) ++fd;
+  while (used.count(fd) != 0) ++fd;
   return fd;
 }
 
