@@ -43,6 +43,17 @@ class ExecFailure : public ::testing::Test {
     return ReadAll(c.get());
   }
 
+  // A connection to "script" ends at once with nothing, and the exec
+  // failure is logged with `reason`; echo still answers.
+  void ExpectExecFailure(const std::string& reason) {
+    const ReadResult r = AskScript();
+    EXPECT_TRUE(r.eof) << "connection not closed after the exec failure";
+    EXPECT_EQ(r.data, "");
+    EXPECT_TRUE(superd_.WaitForLog("^warning: script: unable to exec " + Escape(script_) +
+                                   ": " + reason + "$"));
+    ExpectStillServing();
+  }
+
   void ExpectStillServing() {
     ASSERT_TRUE(superd_.Running()) << "superd died";
     Fd c = ConnectTcp("127.0.0.1", echo_port_);
@@ -61,12 +72,7 @@ TEST_F(ExecFailure, ProgramMadeNonExecutableIsLoggedAndTheClientClosed) {
   EXPECT_EQ(AskScript().data, "hello\n");  // works at first
 
   ASSERT_EQ(chmod(script_.c_str(), 0644), 0);
-  const ReadResult r = AskScript();
-  EXPECT_TRUE(r.eof) << "connection not closed after the exec failure";
-  EXPECT_EQ(r.data, "");
-  EXPECT_TRUE(superd_.WaitForLog("^warning: script: unable to exec " + Escape(script_) +
-                                 ": Permission denied$"));
-  ExpectStillServing();
+  ExpectExecFailure("Permission denied");
 
   // And the same service works again once the program is fixed.
   ASSERT_EQ(chmod(script_.c_str(), 0755), 0);
@@ -76,22 +82,12 @@ TEST_F(ExecFailure, ProgramMadeNonExecutableIsLoggedAndTheClientClosed) {
 TEST_F(ExecFailure, ProgramDeletedIsLoggedAndTheDaemonServesOn) {
   StartWith("#!/bin/sh\necho hello\n");
   ASSERT_EQ(unlink(script_.c_str()), 0);
-  const ReadResult r = AskScript();
-  EXPECT_TRUE(r.eof);
-  EXPECT_EQ(r.data, "");
-  EXPECT_TRUE(superd_.WaitForLog("^warning: script: unable to exec " + Escape(script_) +
-                                 ": No such file or directory$"));
-  ExpectStillServing();
+  ExpectExecFailure("No such file or directory");
 }
 
 TEST_F(ExecFailure, MissingInterpreterIsLogged) {
   StartWith("#!/nonexistent/interpreter\nhello\n");
-  const ReadResult r = AskScript();
-  EXPECT_TRUE(r.eof);
-  EXPECT_EQ(r.data, "");
-  EXPECT_TRUE(superd_.WaitForLog("^warning: script: unable to exec " + Escape(script_) +
-                                 ": No such file or directory$"));
-  ExpectStillServing();
+  ExpectExecFailure("No such file or directory");
   // Each failing connection is closed and logged; none is left hanging.
   const ReadResult again = AskScript();
   EXPECT_TRUE(again.eof);
