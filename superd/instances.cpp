@@ -24,6 +24,11 @@ std::optional<Instance> Instances::Remove(pid_t pid) {
   return instance;
 }
 
+Instance* Instances::Find(pid_t pid) {
+  auto it = by_pid_.find(pid);
+  return it == by_pid_.end() ? nullptr : &it->second;
+}
+
 void Instances::SignalAll(int signal) const {
   // Each instance leads its own session and process group, so this also
   // reaches whatever it started.

@@ -10,6 +10,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "event_loop.hpp"
 #include "service_state.hpp"
 
 namespace superd {
@@ -18,6 +19,8 @@ struct Instance {
   std::shared_ptr<ServiceState> service;
   std::shared_ptr<Listener> waited;  // wait services: the socket it holds
   std::chrono::steady_clock::time_point started;
+  Verdict admitted;  // counted against its source until it ends
+  std::optional<EventLoop::TimerId> deadline;  // `timeout`, until it fires
 };
 
 class Instances {
@@ -25,6 +28,7 @@ class Instances {
   void Add(pid_t pid, Instance instance);
   // Removes and returns the instance of `pid`, if it is one of ours.
   std::optional<Instance> Remove(pid_t pid);
+  Instance* Find(pid_t pid);
   size_t size() const { return by_pid_.size(); }
   bool empty() const { return by_pid_.empty(); }
   // Sends `signal` to the process group of every instance.

@@ -9,6 +9,8 @@
 #include <vector>
 
 #include "fd.hpp"
+#include "log_throttle.hpp"
+#include "policy.hpp"
 #include "spawn_plan.hpp"
 #include "table.hpp"
 
@@ -28,13 +30,20 @@ struct Listener : std::enable_shared_from_this<Listener> {
 };
 
 struct ServiceState : std::enable_shared_from_this<ServiceState> {
+  explicit ServiceState(const Clock& clock) : admission(clock) {}
+
   std::shared_ptr<const ServiceTable> table;  // keeps *service alive
   const Service* service = nullptr;
   std::unique_ptr<SpawnPlan> plan;            // made at the first connection
   std::vector<std::shared_ptr<Listener>> listeners;
+  Admission admission;                        // its policy's decisions
+  LogThrottle refusal_log;
   int running = 0;
   bool at_limit_logged = false;
-  uint64_t spawned = 0, failed = 0;  // since superd started, across reloads
+  bool paused = false;  // rate_limit: not accepting until a timer resumes it
+  // Since superd started, across reloads.
+  uint64_t spawned = 0, failed = 0;
+  uint64_t refused[kRefusalKinds] = {};  // by Refusal
 };
 
 }  // namespace superd

@@ -41,6 +41,8 @@ SpawnPlan::SpawnPlan(const Service& service)
   constant_count_ = envp_.size();
   envp_.resize(constant_count_ + kSlotCount + 1, nullptr);
 
+  for (const Rlimit& r : service.rlimits)
+    rlimits_.push_back({r.resource, {r.value, r.value}});
   if (service.credentials) {
     credentials_ = *service.credentials;
     change_credentials_ = Switches(credentials_);

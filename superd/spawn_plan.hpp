@@ -48,6 +48,12 @@ class SpawnPlan {
     return change_credentials_ ? &credentials_ : nullptr;
   }
   int nice() const { return nice_; }
+  // `rlimits`: {resource, {soft, hard}} for prlimit64(2).
+  struct Limit {
+    int resource;
+    unsigned long long value[2];
+  };
+  const std::vector<Limit>& rlimits() const { return rlimits_; }
   mode_t umask() const { return umask_; }
   const char* working_directory() const { return working_directory_.c_str(); }
   StderrMode stderr_mode() const { return stderr_mode_; }
@@ -72,6 +78,7 @@ class SpawnPlan {
   bool change_credentials_ = false;
   Credentials credentials_;
   int nice_ = 0;
+  std::vector<Limit> rlimits_;
   mode_t umask_ = 022;
   std::string working_directory_;
   StderrMode stderr_mode_ = StderrMode::kInherit;

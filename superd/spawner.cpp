@@ -26,12 +26,12 @@ constexpr size_t kMaxEnv = 1024;  // variables: `env` (at most 1000) and ours
 constexpr size_t kEnvBytes = 8 * 1024;  // per-connection variables' text
 
 // The steps of the child, in order; a failure records its index.
-enum Step { kNone, kFiles, kSession, kStdio, kStderr, kNice, kGroups, kGroup,
-            kUser, kDirectory, kExec };
+enum Step { kNone, kFiles, kSession, kStdio, kStderr, kNice, kRlimit, kGroups,
+            kGroup, kUser, kDirectory, kExec };
 const char* const kStepNames[] = {
     "",           "unshare descriptors", "create a session",
     "set up stdin/stdout", "set up stderr",
-    "set nice",   "set supplementary groups", "set group",   "set user",
+    "set nice",   "set rlimits", "set supplementary groups", "set group",   "set user",
     "change directory", "exec"};
 
 // The kernel's struct sigaction (not glibc's), for rt_sigaction.
@@ -104,6 +104,10 @@ int ChildMain(void* arg) {
     step(kStderr, Call(slot, SYS_dup3, slot.dev_null, 2, 0));
   if (plan.nice() != 0)
     step(kNice, Call(slot, SYS_setpriority, PRIO_PROCESS, 0, plan.nice()));
+  // Before giving up root: raising a hard limit needs it.
+  for (const SpawnPlan::Limit& limit : plan.rlimits())
+    step(kRlimit, Call(slot, SYS_prlimit64, 0, limit.resource,
+                       reinterpret_cast<long>(limit.value), 0));
   if (const Credentials* c = plan.credentials()) {
     step(kGroups, Call(slot, SYS_setgroups, static_cast<long>(c->groups.size()),
                        reinterpret_cast<long>(c->groups.data())));

@@ -18,6 +18,7 @@
 #include "log.hpp"
 #include "notify.hpp"
 #include "privileges.hpp"
+#include "stats.hpp"
 
 namespace superd {
 namespace {
@@ -32,13 +33,8 @@ constexpr auto kDescriptorBackoff = std::chrono::milliseconds(100);
 // long its socket rests: a pending datagram would otherwise make every
 // wake-up fail the same way.
 constexpr auto kSpawnFailureBackoff = std::chrono::milliseconds(1000);
-
-// How an endpoint is named in messages: as written for "*:PORT", else the
-// address it resolved to.
-std::string Name(const Endpoint& endpoint) {
-  return endpoint.dual_stack ? "*:" + std::to_string(endpoint.address.Port())
-                             : endpoint.address.ToString();
-}
+// `timeout`: from SIGTERM to SIGKILL of the instance's process group.
+constexpr auto kTimeoutKillDelay = std::chrono::seconds(2);
 
 double SecondsSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
@@ -78,9 +74,10 @@ Supervisor::Supervisor(std::shared_ptr<const ServiceTable> table,
       options_(options),
       signals_({SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGUSR1}) {
   for (const Service& s : table_->services) {
-    auto state = std::make_shared<ServiceState>();
+    auto state = std::make_shared<ServiceState>(clock_);
     state->table = table_;
     state->service = &s;
+    state->admission.Configure(s.policy);
     services_.push_back(std::move(state));
   }
 }
@@ -155,16 +152,16 @@ std::shared_ptr<Listener> Supervisor::Open(const Service& service,
     AdjustListener(listener->fd.get(), service);
     listener->adopted = true;
     LOG_INFO(service.name.c_str(), "adopted %s (fd %d) from the service manager",
-             Name(endpoint).c_str(), listener->fd.get());
+             EndpointName(endpoint).c_str(), listener->fd.get());
     return listener;
   }
   auto opened = OpenListener(endpoint, options);
   if (auto* error = std::get_if<ListenError>(&opened)) {
     LOG_ERROR(service.name.c_str(), "unable to %s %s: %s", error->verb.c_str(),
-              Name(endpoint).c_str(), error->reason.c_str());
+              EndpointName(endpoint).c_str(), error->reason.c_str());
     return nullptr;
   }
-  LOG_DEBUG(service.name.c_str(), "listening on %s", Name(endpoint).c_str());
+  LOG_DEBUG(service.name.c_str(), "listening on %s", EndpointName(endpoint).c_str());
   listener->fd = std::move(std::get<UniqueFd>(opened));
   return listener;
 }
@@ -192,24 +189,116 @@ void Supervisor::OnReadable(Listener& listener) {
     AcceptConnections(listener);
     return;
   }
+  if (Paused(state)) return;
   Connection c{true, state.service->protocol == Protocol::kUdp ? SOCK_DGRAM : SOCK_STREAM,
                listener.endpoint->address, {}, 0, 0};
+  std::optional<Verdict> verdict = AdmitDatagram(listener, c);
+  if (!verdict) return;  // refused, or nothing was waiting after all
   listener.busy = true;  // until its program exits
-  Spawn(state, listener.shared_from_this(), listener.fd.get(), c);
+  Spawn(state, listener.shared_from_this(), listener.fd.get(), c, *verdict);
   spawner_->Flush();
   Refresh(state);
+}
+
+// A wait service's program reads its clients itself; superd checks the one
+// that would start it. On an inet datagram socket that is the sender of the
+// next datagram (peeked, left for the program); refused datagrams are read
+// and dropped. nullopt when nothing is left to start the program for.
+std::optional<Verdict> Supervisor::AdmitDatagram(Listener& listener, Connection& c) {
+  ServiceState& state = *listener.owner;
+  const bool inet = c.local.family() != AF_UNIX;
+  for (int i = 0; i < kAcceptBatch; ++i) {
+    if (c.socktype != SOCK_DGRAM || !inet) return state.admission.Admit(nullptr);
+    char byte;
+    socklen_t len = c.remote.capacity();
+    if (recvfrom(listener.fd.get(), &byte, 1, MSG_PEEK | MSG_DONTWAIT, c.remote.get(),
+                 &len) < 0 && errno != EMSGSIZE)
+      return std::nullopt;  // drained (EAGAIN), or an error the program reports
+    c.remote.set_size(len);
+    Verdict v = state.admission.Admit(c.remote.get());
+    if (v.admitted()) return v;
+    recv(listener.fd.get(), &byte, 1, MSG_DONTWAIT);  // dropped
+    NoteRefusal(state, c, v, "datagram");
+  }
+  return std::nullopt;  // still readable: the loop comes back to it
 }
 
 void Supervisor::AcceptConnections(Listener& listener) {
   ServiceState& state = *listener.owner;
   for (int i = 0; i < kAcceptBatch && CanSpawn(state) && !listener.resting; ++i) {
+    if (Paused(state)) break;
     Connection c{false, SOCK_STREAM, listener.endpoint->address, {}, 0, 0};
     UniqueFd conn = Accept(listener, c);
     if (!conn) break;
-    Spawn(state, nullptr, conn.get(), c);
+    const Verdict verdict = state.admission.Admit(c.remote.get(), c.peer_uid);
+    if (!verdict.admitted()) {
+      NoteRefusal(state, c, verdict, "connection");
+      continue;  // closed at once
+    }
+    if (state.service->keepalive) {
+      int on = 1;
+      setsockopt(conn.get(), SOL_SOCKET, SO_KEEPALIVE, &on, sizeof on);
+    }
+    Spawn(state, nullptr, conn.get(), c, verdict);
   }
   spawner_->Flush();
   Refresh(state);
+}
+
+// rate_limit: whether `state` must stop accepting for now. The first check
+// of an episode logs it and sets the timer that resumes the service.
+bool Supervisor::Paused(ServiceState& state) {
+  if (state.paused) return true;
+  bool new_pause = false;
+  const auto until = state.admission.PausedUntil(&new_pause);
+  if (!until) return false;
+  state.paused = true;
+  const auto now = EventLoop::Clock::now();
+  if (new_pause) {
+    const Rate& rate = state.service->policy.rate_limit;
+    LOG_WARNING(state.service->name.c_str(),
+                "rate_limit (%lld per %.3fs) reached; not accepting for %.3fs",
+                rate.count, rate.per.count() / 1000.0,
+                std::chrono::duration<double>(*until - now).count());
+  }
+  Refresh(state);
+  std::weak_ptr<ServiceState> weak = state.shared_from_this();
+  loop_.AddTimer(*until, [this, weak, new_pause] {
+    auto s = weak.lock();
+    if (!s || !s->paused) return;
+    s->paused = false;
+    // The end of an episode's first pause is news; of the ones that
+    // continue it (rate_limit_pause 0 under a flood), not.
+    SUPERD_LOG(new_pause ? LogLevel::kInfo : LogLevel::kDebug, s->service->name.c_str(),
+               "rate_limit pause over; accepting again");
+    Refresh(*s);
+  });
+  return true;
+}
+
+// One refused client: counted by reason, and logged unless a flood of
+// them is being summarised.
+void Supervisor::NoteRefusal(ServiceState& state, const Connection& c,
+                             const Verdict& v, const char* what) {
+  ++state.refused[static_cast<int>(v.refusal)];
+  const bool unix_peer = c.remote.family() == AF_UNIX;
+  const std::string subject = v.source.kind != Source::kNone ? v.source.ToString()
+                              : unix_peer ? Client(c) : c.remote.Ip();
+  const auto action = state.refusal_log.Note(EventLoop::Clock::now(), subject);
+  if (action == LogThrottle::Action::kCountAndSchedule) {
+    std::weak_ptr<ServiceState> weak = state.shared_from_this();
+    loop_.AddTimer(EventLoop::Clock::now() + LogThrottle::kSummaryPeriod, [weak] {
+      if (auto s = weak.lock()) {
+        const LogThrottle::Summary sum = s->refusal_log.TakeSummary();
+        LOG_WARNING(s->service->name.c_str(), "refused %" PRIu64 " more from %s in the last %llds",
+                    sum.count, sum.subject.empty() ? "several sources" : sum.subject.c_str(),
+                    static_cast<long long>(LogThrottle::kSummaryPeriod.count()));
+      }
+    });
+  }
+  if (action != LogThrottle::Action::kLog) return;
+  LOG_WARNING(state.service->name.c_str(), "refused %s from %s: %s", what, Client(c).c_str(),
+              Describe(v, state.service->policy).c_str());
 }
 
 // The next connection waiting on `listener`, and what is known of its
@@ -250,7 +339,7 @@ UniqueFd Supervisor::Accept(Listener& listener, Connection& c) {
 }
 
 void Supervisor::Spawn(ServiceState& state, const std::shared_ptr<Listener>& waited,
-                       int socket, const Connection& c) {
+                       int socket, const Connection& c, const Verdict& verdict) {
   const char* name = state.service->name.c_str();
   // Made at the first connection: most of a large table never gets one.
   if (!state.plan) state.plan = std::make_unique<SpawnPlan>(*state.service);
@@ -258,6 +347,7 @@ void Supervisor::Spawn(ServiceState& state, const std::shared_ptr<Listener>& wai
   pid_t pid = spawner_->Spawn(*state.plan, socket);
   if (pid < 0) {
     ++state.failed;
+    if (verdict.counted) state.admission.Ended(verdict.source);
     LOG_WARNING(name, "unable to fork: %s", strerror(-pid));
     if (waited) {
       waited->busy = false;
@@ -265,8 +355,11 @@ void Supervisor::Spawn(ServiceState& state, const std::shared_ptr<Listener>& wai
     }
     return;
   }
-  instances_.Add(pid, {state.shared_from_this(), waited,
-                      std::chrono::steady_clock::now()});
+  const auto now = std::chrono::steady_clock::now();
+  std::optional<EventLoop::TimerId> deadline;
+  if (state.service->timeout.count() > 0)
+    deadline = loop_.AddTimer(now + state.service->timeout, [this, pid] { TimedOut(pid); });
+  instances_.Add(pid, {state.shared_from_this(), waited, now, verdict, deadline});
   ++state.running;
   ++state.spawned;
   NoteFull();
@@ -278,6 +371,37 @@ void Supervisor::Spawn(ServiceState& state, const std::shared_ptr<Listener>& wai
   else
     LOG_INFO(name, "connection from %s, pid %d", c.remote.ToString().c_str(), pid);
 }
+
+// `timeout`: SIGTERM to the instance's process group (it leads one, so this
+// reaches whatever it started), then SIGKILL to the group 2 s later, even if
+// the program itself has exited by then and left children behind.
+void Supervisor::TimedOut(pid_t pid) {
+  Instance* instance = instances_.Find(pid);
+  if (instance == nullptr) return;
+  instance->deadline.reset();
+  const char* name = instance->service->service->name.c_str();
+  LOG_WARNING(name, "pid %d timed out after %.3fs; SIGTERM to its process group", pid,
+              SecondsSince(instance->started));
+  if (kill(-pid, SIGTERM) != 0) kill(pid, SIGTERM);
+  const auto started = instance->started;
+  std::weak_ptr<ServiceState> weak = instance->service;
+  loop_.AddTimer(EventLoop::Clock::now() + kTimeoutKillDelay, [this, pid, started, weak] {
+    // A later instance that was given the same pid is not this one's group.
+    if (const Instance* again = instances_.Find(pid); again && again->started != started)
+      return;
+    if (kill(-pid, SIGKILL) != 0) return;  // the whole group is gone
+    auto s = weak.lock();
+    LOG_WARNING(s ? s->service->name.c_str() : kSelf,
+                "pid %d: process group still there %llds after the timeout; SIGKILL", pid,
+                static_cast<long long>(kTimeoutKillDelay.count()));
+  });
+}
+
+std::string Supervisor::Client(const Connection& c) {
+  if (c.remote.family() == AF_UNIX)
+    return "uid " + std::to_string(c.peer_uid);
+  return c.remote.ToString();
+}
 bool Supervisor::CanSpawn(const ServiceState& state) const {
   return !stopping_ && state.running < state.service->max_instances &&
          static_cast<int>(instances_.size()) < table_->max_children;
@@ -286,7 +410,7 @@ bool Supervisor::CanSpawn(const ServiceState& state) const {
 // Back-pressure by not watching: a listener is polled only while its
 // service may start another instance and no wait program holds it.
 void Supervisor::Refresh(ServiceState& state) {
-  const bool can = CanSpawn(state);
+  const bool can = CanSpawn(state) && !state.paused;
   for (const auto& l : state.listeners)
     loop_.SetActive(l->fd.get(), can && !l->busy && !l->resting);
   const bool at_limit = state.running >= state.service->max_instances;
@@ -351,6 +475,8 @@ void Supervisor::Reap() {
     if (!instance) continue;  // not ours (e.g. inherited)
     ServiceState& state = *instance->service;
     --state.running;
+    if (instance->deadline) loop_.CancelTimer(*instance->deadline);
+    if (instance->admitted.counted) state.admission.Ended(instance->admitted.source);
     std::optional<SpawnFailure> failure;
     if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
       failure = spawner_->TakeFailure(pid);
@@ -470,10 +596,12 @@ void Supervisor::Commit(std::shared_ptr<const ServiceTable> table,
       previous.erase(it);
       if (state->plan) spawner_->Retire(std::move(state->plan));
     } else {
-      state = std::make_shared<ServiceState>();
+      state = std::make_shared<ServiceState>(clock_);
     }
     state->table = table;
     state->service = &service;
+    state->admission.Configure(service.policy);
+    state->paused = false;  // checked again at the next client
     state->at_limit_logged = false;
     state->listeners = std::move(listeners[s]);
     for (size_t e = 0; e < state->listeners.size(); ++e) {
@@ -542,6 +670,7 @@ std::string Supervisor::Status() const {
 const char* Supervisor::State(const ServiceState& state) const {
   if (state.service->disabled) return "disabled";
   if (stopping_) return "stopping";
+  if (state.paused) return "rate-limited";
   if (state.running >= state.service->max_instances) return "at-limit";
   for (const auto& l : state.listeners)
     if (!loop_.IsActive(l->fd.get())) return "paused";
@@ -551,16 +680,8 @@ const char* Supervisor::State(const ServiceState& state) const {
 // SIGUSR1: one line per service, key=value, for people and scripts alike.
 void Supervisor::LogStats() {
   LOG_INFO(kSelf, "stats: %s", Status().c_str());
-  for (const StatePtr& state : services_) {
-    std::string addresses;
-    for (const Endpoint& e : state->service->listen)
-      addresses += (addresses.empty() ? "" : ",") + Name(e);
-    LOG_INFO(state->service->name.c_str(),
-             "state=%s addresses=%s running=%d spawned=%" PRIu64
-             " refused=0 failed=%" PRIu64,
-             State(*state), addresses.c_str(), state->running, state->spawned,
-             state->failed);
-  }
+  for (const StatePtr& state : services_)
+    LOG_INFO(state->service->name.c_str(), "%s", StatsLine(*state, State(*state)).c_str());
 }
 
 void Supervisor::CloseListeners() {

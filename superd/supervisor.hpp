@@ -55,8 +55,14 @@ class Supervisor {
   void OnReadable(Listener& listener);
   void AcceptConnections(Listener& listener);
   UniqueFd Accept(Listener& listener, Connection& connection);
+  std::optional<Verdict> AdmitDatagram(Listener& listener, Connection& c);
+  bool Paused(ServiceState& state);
+  void NoteRefusal(ServiceState& state, const Connection& c, const Verdict& v,
+                   const char* what);
+  static std::string Client(const Connection& c);
   void Spawn(ServiceState& state, const std::shared_ptr<Listener>& waited,
-             int socket, const Connection& connection);
+             int socket, const Connection& connection, const Verdict& verdict);
+  void TimedOut(pid_t pid);
   bool CanSpawn(const ServiceState& state) const;
   void Refresh(ServiceState& state);
   void RefreshAll();
@@ -80,6 +86,7 @@ class Supervisor {
 
   std::shared_ptr<const ServiceTable> table_;
   const SupervisorOptions options_;
+  SteadyClock clock_;
   EventLoop loop_;
   SignalSet signals_;
   std::optional<Spawner> spawner_;

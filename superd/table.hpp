@@ -6,12 +6,15 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "address.hpp"
+#include "cidr_set.hpp"
+#include "values.hpp"
 
 namespace superd {
 
@@ -37,6 +40,41 @@ struct Credentials {
   std::string user_name;      // empty when only `group` is set
 };
 
+// `source_prefix`: how client addresses are grouped into sources.
+struct SourcePrefix {
+  int ipv4 = 32;  // `ipv4`, default 32
+  int ipv6 = 64;  // `ipv6`, default 64: one host owns a /64
+  bool operator==(const SourcePrefix&) const = default;
+};
+
+// One entry of `rlimits`: a setrlimit(2) resource and its value (soft and
+// hard alike; RLIM_INFINITY for "unlimited").
+struct Rlimit {
+  int resource;
+  unsigned long long value;
+};
+
+// The admission policy of a service (superd.yaml(5), "Protecting a
+// service"); the keys the policy module decides by.
+struct Policy {
+  int max_per_source = 0;             // `max_per_source`, default 0 (none)
+  SourcePrefix source_prefix;         // `source_prefix`, default {32, 64}
+  Rate rate_limit;                    // `rate_limit`, default off (wait
+                                      // services: kWaitRateLimit)
+  Duration rate_limit_pause{10000};   // `rate_limit_pause`, default 10s
+  Rate rate_limit_per_source;         // `rate_limit_per_source`, default off
+  // `allow`, default [] (everyone), and `deny`, default []; shared, since
+  // a list in `defaults` serves every service of the table.
+  std::shared_ptr<const CidrSet> allow = std::make_shared<const CidrSet>();
+  std::shared_ptr<const CidrSet> deny = std::make_shared<const CidrSet>();
+};
+
+// A wait program that exits leaving its socket readable would be started
+// again at once, and again: unless the table says otherwise, wait services
+// take this `rate_limit` (xinetd's default `cps`), so that a looping one
+// costs a burst of spawns every `rate_limit_pause`.
+inline constexpr Rate kWaitRateLimit{50, Duration(1000)};
+
 struct Service {
   std::string name;                   // key under `services`
   std::vector<Endpoint> listen;       // `listen`, required
@@ -52,6 +90,10 @@ struct Service {
   int max_instances = 64;             // `max_instances`, default 64
   StderrMode stderr_mode = StderrMode::kInherit;  // `stderr`, default inherit
   int backlog = 1024;                 // `backlog`, default 1024
+  Policy policy;                      // the admission keys above
+  Duration timeout{0};                // `timeout`, default 0 (none)
+  std::vector<Rlimit> rlimits;        // `rlimits`, default unchanged
+  bool keepalive = false;             // `keepalive`, default false
   bool disabled = false;              // `disabled`, default false
 };
 

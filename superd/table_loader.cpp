@@ -1,6 +1,7 @@
 #include "table_loader.hpp"
 
 #include <grp.h>
+#include <sys/resource.h>
 #include <pwd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -12,6 +13,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <map>
 #include <set>
 #include <unordered_map>
 #include <sstream>
@@ -52,7 +54,9 @@ const std::set<std::string> kTopKeys = {"max_children", "shutdown_grace",
 const std::set<std::string> kServiceKeys = {
     "listen",  "protocol", "wait",          "program",           "args",
     "user",    "group",    "env",           "working_directory", "umask",
-    "nice",    "max_instances", "stderr",   "backlog",           "disabled"};
+    "nice",    "max_instances", "stderr",   "backlog",           "disabled",
+    "max_per_source", "source_prefix", "rate_limit", "rate_limit_pause",
+    "rate_limit_per_source", "allow", "deny", "timeout", "rlimits", "keepalive"};
 
 // More would not fit the spawner's per-child environment (spawner.cpp).
 constexpr size_t kMaxEnv = 1000;
@@ -126,11 +130,19 @@ class Loader {
   bool LoadUser(const Entry& e, bool have_group, Credentials& creds);
   void LoadEnv(const Entry& e, Service& service);
   void LoadDirectory(const Entry& e, Service& service);
+  void LoadPolicy(const Entries& entries, Service& service);
+  void LoadSourcePrefix(const Entry& e, SourcePrefix& out);
+  void LoadRate(const std::string& key, const Entry& e, Rate& out);
+  std::shared_ptr<const CidrSet> LoadCidrs(const std::string& key, const Entry& e);
+  void LoadRlimits(const Entry& e, Service& service);
+  void CheckWaitPolicy(const Entries& entries, const Service& service);
   void CheckEndpointsUnique(const ServiceTable& table,
                             const std::vector<Position>& where);
 
   Diagnostics& diag_;
   std::unordered_map<std::string, std::string> programs_checked_;  // -> problem
+  // Lists compiled once per node: a list in `defaults` serves every service.
+  std::map<std::pair<int, int>, std::shared_ptr<const CidrSet>> cidr_lists_;
 };
 
 Entries Loader::ReadMap(const YAML::Node& map,
@@ -338,6 +350,10 @@ void Loader::LoadSettings(const std::string& what, Position at,
   if (auto* e = find("max_instances"))
     Integer("max_instances", *e, 1, 1 << 20, service.max_instances);
   if (auto* e = find("backlog")) Integer("backlog", *e, 1, 65535, service.backlog);
+  if (auto* e = find("timeout")) Duration("timeout", *e, service.timeout);
+  if (auto* e = find("rlimits")) LoadRlimits(*e, service);
+  if (auto* e = find("keepalive")) Bool("keepalive", *e, service.keepalive);
+  LoadPolicy(entries, service);
   if (auto* e = find("stderr")) {
     std::string text = "null";  // `stderr: null` unquoted is a YAML null
     if (e->value.IsNull() || Scalar("stderr", *e, text)) {
@@ -347,6 +363,123 @@ void Loader::LoadSettings(const std::string& what, Position at,
       else Error(Pos(*e), "stderr: expected inherit, null or socket, not '" +
                               text + "'");
     }
+  }
+}
+
+void Loader::LoadPolicy(const Entries& entries, Service& service) {
+  Policy& p = service.policy;
+  if (service.wait) p.rate_limit = kWaitRateLimit;
+  if (auto* e = entries.Find("max_per_source"))
+    Integer("max_per_source", *e, 0, 1 << 20, p.max_per_source);
+  if (auto* e = entries.Find("source_prefix")) LoadSourcePrefix(*e, p.source_prefix);
+  if (auto* e = entries.Find("rate_limit")) LoadRate("rate_limit", *e, p.rate_limit);
+  if (auto* e = entries.Find("rate_limit_pause"))
+    Duration("rate_limit_pause", *e, p.rate_limit_pause);
+  if (auto* e = entries.Find("rate_limit_per_source"))
+    LoadRate("rate_limit_per_source", *e, p.rate_limit_per_source);
+  if (auto* e = entries.Find("allow")) p.allow = LoadCidrs("allow", *e);
+  if (auto* e = entries.Find("deny")) p.deny = LoadCidrs("deny", *e);
+  CheckWaitPolicy(entries, service);
+}
+
+// A wait program reads its clients itself: superd sees only the client that
+// starts it, so limits per client cannot hold for the program's life.
+void Loader::CheckWaitPolicy(const Entries& entries, const Service& service) {
+  if (!service.wait) return;
+  const Policy& p = service.policy;
+  const char* why = ": a wait service's program reads its clients itself, so "
+                    "superd cannot count them per source";
+  if (p.max_per_source > 0)
+    Error(Pos(*entries.Find("max_per_source")), "max_per_source" + std::string(why));
+  if (!p.rate_limit_per_source.off())
+    Error(Pos(*entries.Find("rate_limit_per_source")),
+          "rate_limit_per_source" + std::string(why));
+  if (service.protocol != Protocol::kTcp) return;
+  for (const char* key : {"allow", "deny"}) {
+    const Entry* e = entries.Find(key);
+    if (e && !(key[0] == 'a' ? p.allow : p.deny)->empty())
+      Error(Pos(*e), std::string(key) + ": a tcp wait service's program accepts its "
+                     "connections itself, so superd cannot check them; use a udp "
+                     "service, 'wait: false', or a firewall");
+  }
+}
+
+void Loader::LoadSourcePrefix(const Entry& e, SourcePrefix& out) {
+  if (!e.value.IsMap()) {
+    Error(Pos(e), "source_prefix: expected a map {ipv4: 0..32, ipv6: 0..128}, not " +
+                      std::string(KindName(e.value)));
+    return;
+  }
+  Entries prefix = ReadMap(e.value, {"ipv4", "ipv6"}, "source_prefix");
+  if (auto* v4 = prefix.Find("ipv4")) Integer("source_prefix: ipv4", *v4, 0, 32, out.ipv4);
+  if (auto* v6 = prefix.Find("ipv6")) Integer("source_prefix: ipv6", *v6, 0, 128, out.ipv6);
+}
+
+void Loader::LoadRate(const std::string& key, const Entry& e, Rate& out) {
+  std::string text;
+  if (Scalar(key, e, text)) Check(key, e, ParseRate(text), out);
+}
+
+std::shared_ptr<const CidrSet> Loader::LoadCidrs(const std::string& key,
+                                                 const Entry& e) {
+  const Position at = Pos(e);
+  auto& compiled = cidr_lists_[{at.line, at.column}];
+  if (compiled) return compiled;
+  std::vector<Cidr> rules;
+  if (!e.value.IsSequence() && !e.value.IsNull()) {
+    Error(Pos(e), key + ": expected a list of addresses (CIDR), not " +
+                      std::string(KindName(e.value)));
+  } else {
+    for (const Entry& item : StringList(key, e)) {
+      Cidr rule;
+      if (Check(key, item, ParseCidr(item.value.Scalar()), rule))
+        rules.push_back(std::move(rule));
+    }
+  }
+  return compiled = std::make_shared<const CidrSet>(std::move(rules));
+}
+
+// `rlimits`: sizes with K/M/G, `cpu` a duration in whole seconds, counts
+// for `nofile` and `nproc`; "unlimited" for any but `nofile`.
+void Loader::LoadRlimits(const Entry& e, Service& service) {
+  if (!e.value.IsMap()) {
+    Error(Pos(e), "rlimits: expected a map of limits, not " +
+                      std::string(KindName(e.value)));
+    return;
+  }
+  static const std::map<std::string, int> kResources = {
+      {"as", RLIMIT_AS},       {"cpu", RLIMIT_CPU},     {"data", RLIMIT_DATA},
+      {"fsize", RLIMIT_FSIZE}, {"nofile", RLIMIT_NOFILE}, {"nproc", RLIMIT_NPROC},
+      {"core", RLIMIT_CORE}};
+  std::set<std::string> known;
+  for (const auto& [name, resource] : kResources) known.insert(name);
+  for (const auto& [name, item] : ReadMap(e.value, known, "rlimits")) {
+    const std::string key = "rlimits: " + name;
+    std::string text;
+    if (!Scalar(key, item, text)) continue;
+    unsigned long long value = RLIM_INFINITY;
+    if (name == "cpu" && text != "unlimited") {
+      superd::Duration d;
+      if (!Check(key, item, ParseDuration(text), d)) continue;
+      if (d.count() % 1000 != 0 || d.count() == 0) {
+        Error(Pos(item), key + ": the kernel counts CPU time in whole seconds, not '" +
+                             text + "'");
+        continue;
+      }
+      value = d.count() / 1000;
+    } else if (name == "nofile" || name == "nproc") {
+      long long n;
+      if (name == "nproc" && text == "unlimited") {
+        value = RLIM_INFINITY;
+      } else if (Check(key, item, ParseInteger(text, 0, 1 << 20), n)) {
+        value = n;
+      } else {
+        continue;
+      }
+    } else if (!Check(key, item, ParseSize(text, 1ull << 50), value)) {
+      continue;
+    }
+    service.rlimits.push_back({kResources.at(name), value});
   }
 }
 

@@ -17,9 +17,54 @@ Parsed<std::chrono::milliseconds> ParseDuration(std::string_view text) {
   else if (unit == "m") ms_per_unit = 60'000;
   else if (unit == "h") ms_per_unit = 3'600'000;
   else return bad;
-  constexpr unsigned long long kMaxMs = 1ull << 52;  // ~140,000 years
-  if (n > kMaxMs / ms_per_unit) return "duration '" + std::string(text) + "' is too long";
+  // Bounded so that any deadline superd computes from it stays far from
+  // the clock's limits (steady_clock counts nanoseconds in 64 bits).
+  constexpr unsigned long long kMaxMs = 30ull * 24 * 3'600'000;
+  if (n > kMaxMs / ms_per_unit)
+    return "duration '" + std::string(text) + "' is too long (at most 720h, 30 days)";
   return std::chrono::milliseconds(n * ms_per_unit);
+}
+
+Parsed<Rate> ParseRate(std::string_view text) {
+  if (text == "off") return Rate{};
+  const std::string bad = "invalid rate '" + std::string(text) +
+                          "' (expected N/DURATION such as 5/1s or 100/1m, or off)";
+  const size_t slash = text.find('/');
+  if (slash == std::string_view::npos) return bad;
+  long long count = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + slash, count);
+  if (ec == std::errc::result_out_of_range || (ec == std::errc() && count > 1'000'000))
+    return "rate '" + std::string(text) + "': at most 1000000 per interval";
+  if (ec != std::errc() || end != text.data() + slash) return bad;
+  if (count < 1) return "rate '" + std::string(text) + "': the count must be at least 1";
+  auto per = ParseDuration(text.substr(slash + 1));
+  if (auto* error = std::get_if<std::string>(&per)) return "rate '" + std::string(text) + "': " + *error;
+  const auto duration = std::get<std::chrono::milliseconds>(per);
+  if (duration.count() == 0)
+    return "rate '" + std::string(text) + "': the duration must be longer than 0";
+  return Rate{count, duration};
+}
+
+Parsed<unsigned long long> ParseSize(std::string_view text,
+                                     unsigned long long max) {
+  if (text == "unlimited" || text == "infinity") return ~0ull;
+  const std::string bad = "invalid size '" + std::string(text) +
+                          "' (expected a number of bytes, with K, M or G, or unlimited)";
+  unsigned long long n = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (ec != std::errc() || end == text.data()) return bad;
+  std::string_view unit(end, text.data() + text.size() - end);
+  unsigned shift;
+  if (unit.empty()) shift = 0;
+  else if (unit == "K" || unit == "k") shift = 10;
+  else if (unit == "M" || unit == "m") shift = 20;
+  else if (unit == "G" || unit == "g") shift = 30;
+  else return bad;
+  if (n > (max >> shift))
+    return "size '" + std::string(text) + "' is too large (at most " +
+           (max % (1ull << 30) == 0 ? std::to_string(max >> 30) + "G)"
+                                    : std::to_string(max) + ")");
+  return n << shift;
 }
 
 Parsed<long long> ParseInteger(std::string_view text, long long min,

@@ -16,6 +16,21 @@ using Parsed = std::variant<T, std::string>;  // value, or what is wrong
 // "250ms", "10s", "5m", "1h", or a bare number of seconds.
 Parsed<std::chrono::milliseconds> ParseDuration(std::string_view text);
 
+// `rate_limit`, `rate_limit_per_source`: "N/DURATION" (N >= 1 events per
+// DURATION > 0), or "off" (count 0).
+struct Rate {
+  long long count = 0;              // 0: off
+  std::chrono::milliseconds per{0};
+  bool off() const { return count == 0; }
+  bool operator==(const Rate&) const = default;
+};
+Parsed<Rate> ParseRate(std::string_view text);
+
+// `rlimits` sizes: bytes, or a number with K, M or G (powers of 1024), or
+// "unlimited" (RLIM_INFINITY); at most `max`.
+Parsed<unsigned long long> ParseSize(std::string_view text,
+                                     unsigned long long max);
+
 // A decimal integer within [min, max].
 Parsed<long long> ParseInteger(std::string_view text, long long min,
                                long long max);

@@ -5,11 +5,13 @@
 namespace superd {
 namespace {
 
+const SteadyClock clock;
+
 TEST(Instances, RemoveReturnsWhatAddStoredOnce) {
   Instances instances;
-  auto state = std::make_shared<ServiceState>();
-  instances.Add(100, Instance{state, nullptr, {}});
-  instances.Add(101, Instance{state, nullptr, {}});
+  auto state = std::make_shared<ServiceState>(clock);
+  instances.Add(100, Instance{state, nullptr, {}, {}, {}});
+  instances.Add(101, Instance{state, nullptr, {}, {}, {}});
   EXPECT_EQ(instances.size(), 2u);
   const auto got = instances.Remove(100);
   ASSERT_TRUE(got);
@@ -23,8 +25,8 @@ TEST(Instances, RemoveReturnsWhatAddStoredOnce) {
 // service a reload removed lives only as long as its instances).
 TEST(Instances, ARemovedInstanceNoLongerHoldsItsService) {
   Instances instances;
-  auto state = std::make_shared<ServiceState>();
-  instances.Add(7, Instance{state, nullptr, {}});
+  auto state = std::make_shared<ServiceState>(clock);
+  instances.Add(7, Instance{state, nullptr, {}, {}, {}});
   EXPECT_EQ(state.use_count(), 2);
   instances.Remove(7);
   EXPECT_EQ(state.use_count(), 1);
@@ -32,9 +34,9 @@ TEST(Instances, ARemovedInstanceNoLongerHoldsItsService) {
 
 TEST(Instances, ReusedEntriesKeepPidsApart) {
   Instances instances;
-  auto a = std::make_shared<ServiceState>(), b = std::make_shared<ServiceState>();
+  auto a = std::make_shared<ServiceState>(clock), b = std::make_shared<ServiceState>(clock);
   for (pid_t pid = 1; pid <= 1000; ++pid) {
-    instances.Add(pid, Instance{pid % 2 ? a : b, nullptr, {}});
+    instances.Add(pid, Instance{pid % 2 ? a : b, nullptr, {}, {}, {}});
     if (pid > 3) instances.Remove(pid - 3);
   }
   EXPECT_EQ(instances.size(), 3u);

@@ -1,0 +1,30 @@
+#include "stats.hpp"
+
+#include <cinttypes>
+#include <cstdio>
+
+namespace superd {
+
+std::string EndpointName(const Endpoint& endpoint) {
+  return endpoint.dual_stack ? "*:" + std::to_string(endpoint.address.Port())
+                             : endpoint.address.ToString();
+}
+
+std::string StatsLine(const ServiceState& state, const char* state_name) {
+  std::string addresses;
+  for (const Endpoint& e : state.service->listen)
+    addresses += (addresses.empty() ? "" : ",") + EndpointName(e);
+  const uint64_t acl = state.refused[static_cast<int>(Refusal::kAcl)];
+  const uint64_t per = state.refused[static_cast<int>(Refusal::kPerSource)];
+  const uint64_t rate = state.refused[static_cast<int>(Refusal::kRatePerSource)];
+  char counters[320];
+  snprintf(counters, sizeof counters,
+           " running=%d spawned=%" PRIu64 " refused=%" PRIu64 " refused_acl=%" PRIu64
+           " refused_per_source=%" PRIu64 " refused_rate_per_source=%" PRIu64
+           " rate_limit_pauses=%" PRIu64 " failed=%" PRIu64,
+           state.running, state.spawned, acl + per + rate, acl, per, rate,
+           state.admission.pauses(), state.failed);
+  return std::string("state=") + state_name + " addresses=" + addresses + counters;
+}
+
+}  // namespace superd
