@@ -116,18 +116,27 @@ std::chrono::nanoseconds Admission::Interval(const Rate& rate) {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(rate.per) / rate.count;
 }
 
-void Admission::Configure(const Policy& policy) {
-  if (!(policy.rate_limit == policy_.rate_limit)) {
+bool Admission::Configure(const Policy& policy) {
+  const bool unpaused = !(policy.rate_limit == policy_.rate_limit);
+  if (unpaused) {
     service_bucket_ = {};
     paused_until_ = {};
   }
   const bool rate_changed = !(policy.rate_limit_per_source == policy_.rate_limit_per_source);
   policy_ = policy;
-  if (!rate_changed) return;
+  if (!rate_changed) return unpaused;
   for (auto it = sources_.begin(); it != sources_.end();) {
     it->second.bucket = {};
     it = it->second.running == 0 ? sources_.erase(it) : std::next(it);
   }
+  return unpaused;
+}
+
+bool Admission::HasToken() const {
+  const Rate& rate = policy_.rate_limit;
+  if (rate.off()) return true;
+  const TimePoint now = clock_.Now();
+  return now >= paused_until_ && service_bucket_.NextToken(Interval(rate), rate.count) <= now;
 }
 
 std::optional<Admission::TimePoint> Admission::PausedUntil(bool* new_pause) {

@@ -92,7 +92,8 @@ class Admission {
 
   // Takes the service's policy: at start and at every reload. Instances
   // already counted stay counted; buckets whose rate changed start full.
-  void Configure(const Policy& policy);
+  // Returns true when that ended a rate_limit pause.
+  bool Configure(const Policy& policy);
 
   // rate_limit: nullopt while the service may start an instance; else the
   // time it may accept again. `new_pause` is set when this call began an
@@ -100,8 +101,13 @@ class Admission {
   // one within the rate's period continues its episode.
   std::optional<TimePoint> PausedUntil(bool* new_pause = nullptr);
 
-  // A client that wants an instance: `allow`/`deny`, then
-  // rate_limit_per_source, then max_per_source. An admitted client takes a
+  // Whether rate_limit has a token for one more instance now (no pause
+  // begins: PausedUntil() starts one once a client is found waiting).
+  bool HasToken() const;
+
+  // A client that wants an instance: `allow`/`deny`, then max_per_source,
+  // then rate_limit_per_source (so that a client refused by max_per_source
+  // spends no token). An admitted client takes a
   // token of rate_limit and, where per-source limits are set, is counted
   // against its source until Ended(). `client` may be null (no address:
   // a wait service's stream socket), an AF_UNIX peer (limits count its

@@ -6,8 +6,10 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <vector>
 
+#include "event_loop.hpp"
 #include "fd.hpp"
 #include "log_throttle.hpp"
 #include "policy.hpp"
@@ -40,7 +42,8 @@ struct ServiceState : std::enable_shared_from_this<ServiceState> {
   LogThrottle refusal_log;
   int running = 0;
   bool at_limit_logged = false;
-  bool paused = false;  // rate_limit: not accepting until a timer resumes it
+  bool paused = false;  // rate_limit: not accepting until `resume` fires
+  std::optional<EventLoop::TimerId> resume;
   // Since superd started, across reloads.
   uint64_t spawned = 0, failed = 0;
   uint64_t refused[kRefusalKinds] = {};  // by Refusal

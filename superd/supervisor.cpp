@@ -226,6 +226,9 @@ std::optional<Verdict> Supervisor::AdmitDatagram(Listener& listener, Connection&
 void Supervisor::AcceptConnections(Listener& listener) {
   ServiceState& state = *listener.owner;
   for (int i = 0; i < kAcceptBatch && CanSpawn(state) && !listener.resting; ++i) {
+    // A pause begins only when a client is known to be waiting: at the
+    // first accept of a wake-up; later, the loop's next poll tells.
+    if (i > 0 && !state.admission.HasToken()) break;
     if (Paused(state)) break;
     Connection c{false, SOCK_STREAM, listener.endpoint->address, {}, 0, 0};
     UniqueFd conn = Accept(listener, c);
@@ -263,10 +266,11 @@ bool Supervisor::Paused(ServiceState& state) {
   }
   Refresh(state);
   std::weak_ptr<ServiceState> weak = state.shared_from_this();
-  loop_.AddTimer(*until, [this, weak, new_pause] {
+  state.resume = loop_.AddTimer(*until, [this, weak, new_pause] {
     auto s = weak.lock();
-    if (!s || !s->paused) return;
+    if (!s) return;
     s->paused = false;
+    s->resume.reset();
     // The end of an episode's first pause is news; of the ones that
     // continue it (rate_limit_pause 0 under a flood), not.
     SUPERD_LOG(new_pause ? LogLevel::kInfo : LogLevel::kDebug, s->service->name.c_str(),
@@ -600,8 +604,11 @@ void Supervisor::Commit(std::shared_ptr<const ServiceTable> table,
     }
     state->table = table;
     state->service = &service;
-    state->admission.Configure(service.policy);
-    state->paused = false;  // checked again at the next client
+    if (state->admission.Configure(service.policy) && state->resume) {
+      loop_.CancelTimer(*state->resume);  // the old rate's pause is over
+      state->resume.reset();
+      state->paused = false;
+    }
     state->at_limit_logged = false;
     state->listeners = std::move(listeners[s]);
     for (size_t e = 0; e < state->listeners.size(); ++e) {

@@ -12,7 +12,10 @@
 // uid, euid, gid, egid, groups (sorted, comma-separated), umask (4 octal
 // digits), cwd, nice, fds (sorted, comma-separated), fd.N (readlink of
 // /proc/self/fd/N), fd0.type (stream|listening|dgram|other), sigblk, sigign,
-// sigcgt (hex masks from /proc/self/status).
+// sigcgt (hex masks from /proc/self/status); keepalive (0|1, SO_KEEPALIVE
+// of fd 0; only when fd 0 is a connected stream); limit.NAME=SOFT/HARD for
+// NAME in as, core, cpu, data, fsize, nofile, nproc (getrlimit(2); each a
+// number, in the kernel's units, or "unlimited").
 //
 // Options: --stderr TEXT writes "stderr=TEXT" to fd 2 before the report.
 #include <dirent.h>
@@ -84,6 +87,28 @@ std::string Fd0Type() {
   return "stream";
 }
 
+std::string LimitValue(rlim_t value) {
+  return value == RLIM_INFINITY ? "unlimited" : std::to_string(value);
+}
+
+// limit.NAME=SOFT/HARD for the limits a service's `rlimits` may set.
+void AddLimits(std::string& report) {
+  static const struct {
+    const char* name;
+    int resource;
+  } kLimits[] = {{"as", RLIMIT_AS},         {"core", RLIMIT_CORE},
+                 {"cpu", RLIMIT_CPU},       {"data", RLIMIT_DATA},
+                 {"fsize", RLIMIT_FSIZE},   {"nofile", RLIMIT_NOFILE},
+                 {"nproc", RLIMIT_NPROC}};
+  for (const auto& l : kLimits) {
+    rlimit r{};
+    const std::string value = getrlimit(l.resource, &r) != 0
+                                  ? "?"
+                                  : LimitValue(r.rlim_cur) + "/" + LimitValue(r.rlim_max);
+    report += std::string("limit.") + l.name + "=" + value + "\n";
+  }
+}
+
 // "SigBlk:\t0000000000000000" -> sigblk=0000000000000000
 void AddStatusMasks(std::string& report) {
   std::ifstream status("/proc/self/status");
@@ -139,8 +164,17 @@ std::string Report(int argc, char** argv, const std::vector<long>& fds) {
     const int flags = fcntl(static_cast<int>(fd), F_GETFL);
     add("fl." + std::to_string(fd), flags < 0 ? "?" : flags & O_NONBLOCK ? "nonblocking" : "blocking");
   }
-  add("fd0.type", Fd0Type());
+  const std::string type = Fd0Type();
+  add("fd0.type", type);
+  if (type == "stream") {
+    int keepalive = 0;
+    socklen_t len = sizeof keepalive;
+    add("keepalive", getsockopt(0, SOL_SOCKET, SO_KEEPALIVE, &keepalive, &len) != 0
+                         ? "?"
+                         : keepalive != 0 ? "1" : "0");
+  }
   AddStatusMasks(r);
+  AddLimits(r);
   return r;
 }
 

@@ -209,6 +209,25 @@ TEST_F(AdmissionTest, RateLimitPausesForAtLeastThePauseThenResumes) {
   EXPECT_EQ(a.pauses(), 1u);
 }
 
+TEST_F(AdmissionTest, AnEmptyBucketIsNoPauseUntilAClientWaits) {
+  Policy p;
+  p.rate_limit = {2, 1000ms};
+  Admission& a = With(p);
+  EXPECT_TRUE(a.HasToken());
+  a.Admit(nullptr);
+  a.Admit(nullptr);
+  EXPECT_FALSE(a.HasToken());
+  EXPECT_EQ(a.pauses(), 0u) << "asking whether a token is left begins no pause";
+  clock_.Advance(500ms);
+  EXPECT_TRUE(a.HasToken());
+  EXPECT_FALSE(a.PausedUntil());
+  a.Admit(nullptr);
+  ASSERT_TRUE(a.PausedUntil());
+  EXPECT_FALSE(a.HasToken()) << "nor during a pause, whatever the bucket holds";
+  clock_.Advance(2s);
+  EXPECT_FALSE(a.HasToken()) << "the pause (10s) is not over";
+}
+
 TEST_F(AdmissionTest, ZeroPauseResumesWithTheNextToken) {
   Policy p;
   p.rate_limit = {2, 1000ms};
