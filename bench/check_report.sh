@@ -155,6 +155,72 @@ if "## Scale" in lines:
 else:
     bad("missing the scale section")
 
+# The admission-policy section (issue 9): a full run (`bench/run` without
+# --quick or --only) must have it; any report that has it must have it
+# well formed. Verdict cells say yes, **no** or -, never anything else.
+full = any(re.match(r"^Written by `bench/run` on ", l) for l in lines)
+VERDICT = r"(yes|\*\*no\*\*|-)"
+def subsection(title):
+    if f"### {title}" in lines:
+        return True
+    if full:
+        bad(f"missing the '{title}' part of the admission section")
+    return False
+
+if full:
+    need(r"^## Admission policy$", "the admission policy section")
+if subsection("Policy cost"):
+    rows = table("| c | superd conn/s | superd-policy conn/s | ratio | per-round ratio | range "
+                 "| superd CPU ms / 1k | superd-policy CPU ms / 1k | ratio | per-round ratio | range "
+                 "| meets (conn/s / CPU) |")
+    for r in rows:
+        for i in (0, 1, 2, 3, 4, 6, 7, 8, 9):
+            number(r[i], f"policy cost c={r[0]} column {i + 1}")
+        if not re.fullmatch(rf"{VERDICT} / {VERDICT}", r[11]):
+            bad(f"policy cost c={r[0]}: verdict '{r[11]}'")
+    for c in sorted({c for server, c in seen if server == "superd-policy"}):
+        if str(c) not in {r[0] for r in rows}:
+            bad(f"policy cost: no row for c={c}, which the main table has")
+    need(r"≥ 0\.97.*≤ 1\.1", "the policy cost targets")
+if subsection("Refusals"):
+    rows = table("| server | refusals/s | × ref-close | daemon CPU ms / 1k refusals "
+                 "| refusals/s during | allowed conn/s alone | during its flood | ratio "
+                 "| with the flood on ref-close | ratio | during / on ref-close | errors "
+                 "| meets (refusals / allowed) |")
+    got = {r[0]: r for r in rows}
+    for name in ("superd-refusal", "ref-close"):
+        if name not in got:
+            bad(f"refusals: no row for {name}")
+        elif "**" in got[name][1]:
+            bad(f"refusals: {name} did not run: {got[name][1]}")
+    if "superd-refusal" in got and "**" not in got["superd-refusal"][1]:
+        r = got["superd-refusal"]
+        for i in range(1, 12):
+            number(r[i], f"refusals superd column {i + 1}")
+        if not re.fullmatch(rf"{VERDICT} / {VERDICT}", r[12]):
+            bad(f"refusals: superd verdict '{r[12]}'")
+    if "ref-close" in got and got["ref-close"][2] not in ("1.00", "-"):
+        bad(f"refusals: ref-close's own ratio is {got['ref-close'][2]}, not 1.00")
+    need(r"≥ 0\.8.*≥ 0\.8", "the refusal targets")
+if subsection("Bounded state"):
+    rows = table("| figure | value | target | meets |")
+    if not any(r[0] == "bytes per live source" and re.fullmatch(NUM, r[1]) for r in rows):
+        bad("bounded state: no bytes per live source")
+    e2e = table("| sources | connections | errors | VmRSS before MiB | just after | idle "
+                "| after one more connection | VmHWM MiB | growth MiB | meets |")
+    for r in e2e:
+        for i in range(9):
+            number(r[i], f"bounded state end to end column {i + 1}")
+        if not re.fullmatch(VERDICT, r[9]):
+            bad(f"bounded state: verdict '{r[9]}'")
+if subsection("Start-up at 10,000 services"):
+    rows = table("| services | start-up s | --check s | bare bind s | ratio | target | meets |")
+    for r in rows:
+        for i in range(5):
+            number(r[i], f"start-up column {i + 1}")
+        if not re.fullmatch(VERDICT, r[6]):
+            bad(f"start-up: verdict '{r[6]}'")
+
 js = os.path.splitext(path)[0] + ".json"
 try:
     data = json.load(open(js))
@@ -163,6 +229,8 @@ try:
     for k in ("machine", "params", "status"):
         if k not in data:
             bad(f"{js}: no '{k}'")
+    if "## Admission policy" in lines and not data.get("admission"):
+        bad(f"{js}: no 'admission' figures")
 except (OSError, ValueError) as e:
     bad(f"{js}: {e}")
 

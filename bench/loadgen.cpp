@@ -2,7 +2,8 @@
 // so that one connection is one process of the server under test.
 //
 //   loadgen [-c CONCURRENCY] [-d SECONDS | -n CONNECTIONS] [-s REQUEST]
-//           [-m MIN_BYTES] [-t TIMEOUT_MS] [-H] HOST:PORT
+//           [-m MIN_BYTES] [-t TIMEOUT_MS] [-H] [--expect-close]
+//           [--source IP | --source-range FIRST-LAST] HOST:PORT
 //
 // It keeps CONCURRENCY connections in flight with epoll: a non-blocking
 // connect, optionally a small request, read until EOF, close, repeat. The
@@ -12,7 +13,7 @@
 //   loadgen target=127.0.0.1:19100 c=32 window_s=3.000 conns=15012
 //     total=15040 cps=5004.0 p50_us=5870 p90_us=... p99_us=9120 max_us=...
 //     errors=0 err_connect=0 err_reset=0 err_timeout=0 err_empty=0
-//     err_other=0 bytes=105280
+//     err_reply=0 err_other=0 bytes=105280
 //
 // With -d the window is SECONDS: `conns` completed inside it, `cps` is
 // conns / window; connections still in flight at the end are drained (up to
@@ -25,8 +26,18 @@
 // usage error. -H adds a second line, a latency histogram in power-of-two
 // buckets: `loadgen-histogram le_us:COUNT ...` (connections that took at
 // most that many microseconds and more than the previous bucket's).
+//
+// --expect-close turns it round, for measuring refusals: a connection that
+// the server closes (EOF or reset) without sending a byte is the success,
+// and one that gets a reply is an error (err_reply). --source IP binds every
+// client socket to IP before connect() (a loopback address such as
+// 127.0.0.2, for a client that an allow/deny list refuses); --source-range
+// FIRST-LAST (IPv4) gives each new connection the next address of the range,
+// from FIRST, wrapping after LAST: distinct sources for per-source state.
+// The port is still chosen at connect() (IP_BIND_ADDRESS_NO_PORT).
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -58,7 +69,8 @@ int64_t NowNs() {
   if (why) fprintf(stderr, "loadgen: %s\n", why);
   fprintf(stderr,
           "usage: loadgen [-c CONCURRENCY] [-d SECONDS | -n CONNECTIONS] "
-          "[-s REQUEST] [-m MIN_BYTES] [-t TIMEOUT_MS] [-H] HOST:PORT\n");
+          "[-s REQUEST] [-m MIN_BYTES] [-t TIMEOUT_MS] [-H] [--expect-close] "
+          "[--source IP | --source-range FIRST-LAST] HOST:PORT\n");
   exit(2);
 }
 
@@ -72,23 +84,36 @@ struct Slot {
 struct Stats {
   uint64_t in_window = 0, total = 0, bytes = 0;
   uint64_t err_connect = 0, err_reset = 0, err_timeout = 0, err_empty = 0,
-           err_other = 0;
+           err_reply = 0, err_other = 0;
   std::vector<uint32_t> latency_us;
   uint64_t Errors() const {
-    return err_connect + err_reset + err_timeout + err_empty + err_other;
+    return err_connect + err_reset + err_timeout + err_empty + err_reply + err_other;
   }
+};
+
+// Where client sockets are bound before connect(): nowhere (the kernel
+// picks), one address, or the next of a range of IPv4 addresses (host
+// order, inclusive), one per connection.
+struct SourcePlan {
+  enum Kind { kAny, kOne, kRange } kind = kAny;
+  sockaddr_storage one{};
+  socklen_t one_len = 0;
+  uint32_t first = 0, last = 0, next = 0;
 };
 
 class Generator {
  public:
   Generator(const sockaddr_storage& addr, socklen_t addr_len, int concurrency,
-            std::string request, size_t min_bytes, int64_t timeout_ns)
+            std::string request, size_t min_bytes, int64_t timeout_ns,
+            bool expect_close, SourcePlan source)
       : addr_(addr),
         addr_len_(addr_len),
         slots_(concurrency),
         request_(std::move(request)),
         min_bytes_(min_bytes),
-        timeout_ns_(timeout_ns) {
+        timeout_ns_(timeout_ns),
+        expect_close_(expect_close),
+        source_(source) {
     ep_ = epoll_create1(EPOLL_CLOEXEC);
     if (ep_ < 0) {
       perror("loadgen: epoll_create1");
@@ -160,13 +185,13 @@ class Generator {
         "loadgen target=%s c=%d window_s=%.3f elapsed_s=%.3f conns=%" PRIu64
         " total=%" PRIu64 " cps=%.1f p50_us=%u p90_us=%u p99_us=%u max_us=%u"
         " errors=%" PRIu64 " err_connect=%" PRIu64 " err_reset=%" PRIu64
-        " err_timeout=%" PRIu64 " err_empty=%" PRIu64 " err_other=%" PRIu64
-        " bytes=%" PRIu64 "\n",
+        " err_timeout=%" PRIu64 " err_empty=%" PRIu64 " err_reply=%" PRIu64
+        " err_other=%" PRIu64 " bytes=%" PRIu64 "\n",
         target, concurrency, window_s, (end_ns_ - start_ns_) / 1e9, conns,
         stats_.total, conns / window_s, rank(0.50), rank(0.90), rank(0.99),
         v.empty() ? 0 : v.back(), stats_.Errors(), stats_.err_connect,
         stats_.err_reset, stats_.err_timeout, stats_.err_empty,
-        stats_.err_other, stats_.bytes);
+        stats_.err_reply, stats_.err_other, stats_.bytes);
     fflush(stdout);
   }
 
@@ -203,6 +228,12 @@ class Generator {
         perror("loadgen: socket");
         exit(1);
       }
+      if (source_.kind != SourcePlan::kAny && !BindSource(s.fd)) {
+        close(s.fd);
+        s.fd = -1;
+        if (deadline_ns_ > 0 && NowNs() >= deadline_ns_) stopped_ = true;
+        continue;
+      }
       if (connect(s.fd, reinterpret_cast<const sockaddr*>(&addr_), addr_len_) < 0 &&
           errno != EINPROGRESS) {
         CountError(errno);
@@ -221,6 +252,24 @@ class Generator {
       ++in_flight_;
       return;
     }
+  }
+
+  // Binds `fd` to the next source address; false (counted) if it fails.
+  bool BindSource(int fd) {
+    int on = 1;  // the port is chosen at connect(), against the destination
+    setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &on, sizeof on);
+    if (source_.kind == SourcePlan::kOne) {
+      if (bind(fd, reinterpret_cast<const sockaddr*>(&source_.one), source_.one_len) == 0)
+        return true;
+    } else {
+      sockaddr_in a{};
+      a.sin_family = AF_INET;
+      a.sin_addr.s_addr = htonl(source_.next);
+      source_.next = source_.next == source_.last ? source_.first : source_.next + 1;
+      if (bind(fd, reinterpret_cast<const sockaddr*>(&a), sizeof a) == 0) return true;
+    }
+    CountError(errno);
+    return false;
   }
 
   void CountError(int error) {
@@ -267,10 +316,17 @@ class Generator {
       if (n > 0) {
         s.bytes += n;
         stats_.bytes += n;
+        if (expect_close_) {  // a reply: not refused
+          ++stats_.err_reply;
+          Finish(i, false);
+          return;
+        }
         continue;
       }
       if (n == 0) {
-        if (s.bytes < min_bytes_) {
+        if (expect_close_) {
+          Finish(i, true);
+        } else if (s.bytes < min_bytes_) {
           ++stats_.err_empty;
           Finish(i, false);
         } else {
@@ -281,6 +337,10 @@ class Generator {
       if (errno == EAGAIN || errno == EINTR) {
         if (errno == EAGAIN) return;
         continue;
+      }
+      if (expect_close_ && (errno == ECONNRESET || errno == EPIPE)) {
+        Finish(i, true);  // closed without a reply, abortively
+        return;
       }
       CountError(errno);
       Finish(i, false);
@@ -310,6 +370,8 @@ class Generator {
   std::string request_;
   size_t min_bytes_;
   int64_t timeout_ns_;
+  bool expect_close_;
+  SourcePlan source_;
   int ep_ = -1;
   int64_t start_ns_ = 0, end_ns_ = 0, last_end_ns_ = 0, deadline_ns_ = 0;
   uint64_t limit_ = 0, started_ = 0;
@@ -327,9 +389,16 @@ int main(int argc, char** argv) {
   std::string request;
   size_t min_bytes = 1;
   int64_t timeout_ms = 10'000;
-  bool histogram = false;
+  bool histogram = false, expect_close = false;
+  const char* source = nullptr;
+  const char* source_range = nullptr;
+  static const option kLong[] = {
+      {"expect-close", no_argument, nullptr, 'E'},
+      {"source", required_argument, nullptr, 'S'},
+      {"source-range", required_argument, nullptr, 'R'},
+      {nullptr, 0, nullptr, 0}};
   int opt;
-  while ((opt = getopt(argc, argv, "c:d:n:s:m:t:Hh")) != -1) {
+  while ((opt = getopt_long(argc, argv, "c:d:n:s:m:t:Hh", kLong, nullptr)) != -1) {
     switch (opt) {
       case 'c': concurrency = atoi(optarg); break;
       case 'd': seconds = atof(optarg); break;
@@ -338,6 +407,9 @@ int main(int argc, char** argv) {
       case 'm': min_bytes = strtoull(optarg, nullptr, 10); break;
       case 't': timeout_ms = atoll(optarg); break;
       case 'H': histogram = true; break;
+      case 'E': expect_close = true; break;
+      case 'S': source = optarg; break;
+      case 'R': source_range = optarg; break;
       case 'h': Usage(nullptr);
       default: Usage("unknown option");
     }
@@ -372,8 +444,39 @@ int main(int argc, char** argv) {
     setrlimit(RLIMIT_NOFILE, &rl);
   }
 
+  SourcePlan plan;
+  if (source && source_range) Usage("give at most one of --source and --source-range");
+  if (source) {
+    addrinfo shints{}, *sres = nullptr;
+    shints.ai_socktype = SOCK_STREAM;
+    shints.ai_family = addr.ss_family;
+    shints.ai_flags = AI_NUMERICHOST | AI_PASSIVE;
+    if (int rc = getaddrinfo(source, nullptr, &shints, &sres); rc != 0) {
+      fprintf(stderr, "loadgen: --source %s: %s\n", source, gai_strerror(rc));
+      return 2;
+    }
+    plan.kind = SourcePlan::kOne;
+    memcpy(&plan.one, sres->ai_addr, sres->ai_addrlen);
+    plan.one_len = sres->ai_addrlen;
+    freeaddrinfo(sres);
+  }
+  if (source_range) {
+    std::string r = source_range;
+    size_t dash = r.find('-');
+    in_addr first{}, last{};
+    if (dash == std::string::npos || addr.ss_family != AF_INET ||
+        inet_pton(AF_INET, r.substr(0, dash).c_str(), &first) != 1 ||
+        inet_pton(AF_INET, r.substr(dash + 1).c_str(), &last) != 1 ||
+        ntohl(first.s_addr) > ntohl(last.s_addr))
+      Usage("--source-range takes FIRST-LAST, two IPv4 addresses in order, "
+            "towards an IPv4 target");
+    plan.kind = SourcePlan::kRange;
+    plan.first = plan.next = ntohl(first.s_addr);
+    plan.last = ntohl(last.s_addr);
+  }
+
   Generator g(addr, addr_len, concurrency, request, min_bytes,
-              timeout_ms * 1'000'000);
+              timeout_ms * 1'000'000, expect_close, plan);
   int64_t deadline = seconds > 0 ? NowNs() + int64_t(seconds * 1e9) : 0;
   g.Run(deadline, count);
   g.Print(target.c_str(), concurrency);

@@ -15,6 +15,9 @@
 //                kernel has cleared its CLONE_CHILD_CLEARTID word at exec)
 //   inproc       no process at all: write REPLY and close (the network path
 //                alone)
+//   close        no process and no reply: accept and close at once (what a
+//                refusal costs at the least; the yardstick for superd's
+//                allow/deny refusals)
 // Children are reaped by a SIGCHLD handler. The listening socket has the
 // same backlog as superd's default (1024). The program gets only fds 0 and
 // 1 (and whatever fd 2 this process has) and the environment PATH=....
@@ -43,7 +46,7 @@
 
 namespace {
 
-enum class Mode { kVfork, kPosixSpawn, kFork, kClone, kInproc };
+enum class Mode { kVfork, kPosixSpawn, kFork, kClone, kInproc, kClose };
 
 char** g_argv;
 char* g_envp[] = {const_cast<char*>("PATH=/usr/local/bin:/usr/bin:/bin"), nullptr};
@@ -58,7 +61,7 @@ void Reaper(int) {
 [[noreturn]] void Usage(const char* why) {
   if (why) fprintf(stderr, "reference: %s\n", why);
   fprintf(stderr,
-          "usage: reference [-m vfork|posix_spawn|fork|clone|inproc] [-b BACKLOG] "
+          "usage: reference [-m vfork|posix_spawn|fork|clone|inproc|close] [-b BACKLOG] "
           "[-r REPLY] -l HOST:PORT [PROGRAM [ARG...]]\n");
   exit(2);
 }
@@ -142,6 +145,7 @@ pid_t Spawn(Mode mode, int conn) {
       return pid;
     }
     case Mode::kInproc:
+    case Mode::kClose:
       break;
   }
   return -1;
@@ -162,6 +166,7 @@ int main(int argc, char** argv) {
         else if (!strcmp(optarg, "fork")) mode = Mode::kFork;
         else if (!strcmp(optarg, "clone")) mode = Mode::kClone;
         else if (!strcmp(optarg, "inproc")) mode = Mode::kInproc;
+        else if (!strcmp(optarg, "close")) mode = Mode::kClose;
         else Usage("unknown mode");
         break;
       case 'b': backlog = atoi(optarg); break;
@@ -172,7 +177,8 @@ int main(int argc, char** argv) {
     }
   }
   if (listen_at.empty()) Usage("missing -l HOST:PORT");
-  if (mode != Mode::kInproc && optind >= argc) Usage("missing PROGRAM");
+  if (mode != Mode::kInproc && mode != Mode::kClose && optind >= argc)
+    Usage("missing PROGRAM");
   g_argv = argv + optind;
 
   size_t colon = listen_at.rfind(':');
@@ -223,7 +229,9 @@ int main(int argc, char** argv) {
         usleep(10'000);
       continue;  // EINTR, ECONNABORTED, ...
     }
-    if (mode == Mode::kInproc) {
+    if (mode == Mode::kClose) {
+      // nothing: closed below
+    } else if (mode == Mode::kInproc) {
       ssize_t ignored = write(conn, reply.data(), reply.size());
       (void)ignored;
     } else if (Spawn(mode, conn) < 0) {
