@@ -24,8 +24,11 @@ std::optional<ListenError> ClearStaleUnixSocket(const SocketAddress& address,
   if (lstat(path.c_str(), &st) != 0) return std::nullopt;
   if (!S_ISSOCK(st.st_mode))
     return ListenError{"bind", "the file exists and is not a socket"};
-  UniqueFd probe(socket(AF_UNIX, socktype | SOCK_CLOEXEC, 0));
-  if (probe && connect(probe.get(), address.get(), address.size()) == 0)
+  // Non-blocking: a listener whose backlog is full, or that never
+  // accepts, answers EAGAIN at once instead of holding superd forever.
+  UniqueFd probe(socket(AF_UNIX, socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  if (probe && (connect(probe.get(), address.get(), address.size()) == 0 ||
+                errno == EAGAIN || errno == EINPROGRESS))
     return ListenError{"bind", "another process is listening on it"};
   if (unlink(path.c_str()) != 0 && errno != ENOENT)
     return Failed("remove the stale socket");
@@ -50,7 +53,12 @@ std::variant<UniqueFd, ListenError> OpenListener(const Endpoint& endpoint,
   if (address.family() == AF_UNIX) {
     if (auto error = ClearStaleUnixSocket(address, options.socktype))
       return *error;
-  } else if (setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0) {
+  } else if (options.socktype == SOCK_STREAM &&
+             setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0) {
+    // Stream sockets only: it lets a restarted superd bind while old
+    // connections linger in TIME_WAIT. On datagram sockets it would let any
+    // local user bind a more specific address on the port and take the
+    // clients' datagrams.
     return Failed("set SO_REUSEADDR on");
   }
   if (address.family() == AF_INET6 &&
@@ -71,8 +79,17 @@ void AdjustListener(int fd, const Service& service) {
   if (service.protocol == Protocol::kTcp) listen(fd, service.backlog);
 }
 
-void RemoveUnixSocketFile(const Endpoint& endpoint) {
-  if (endpoint.address.family() == AF_UNIX)
+SocketFile SocketFileOf(const Endpoint& endpoint) {
+  struct stat st;
+  if (endpoint.address.family() != AF_UNIX ||
+      lstat(endpoint.address.UnixPath().c_str(), &st) != 0)
+    return {};
+  return {st.st_dev, st.st_ino};
+}
+
+void RemoveUnixSocketFile(const Endpoint& endpoint, const SocketFile& bound) {
+  const SocketFile now = SocketFileOf(endpoint);
+  if (now.ino != 0 && now.dev == bound.dev && now.ino == bound.ino)
     unlink(endpoint.address.UnixPath().c_str());
 }
 

@@ -4,6 +4,8 @@
 // (the program shares the open file description).
 #pragma once
 
+#include <sys/types.h>
+
 #include <string>
 #include <variant>
 
@@ -31,7 +33,16 @@ std::variant<UniqueFd, ListenError> OpenListener(const Endpoint& endpoint,
 // (listen(2) again) and blocking mode (wait programs share the socket).
 void AdjustListener(int fd, const Service& service);
 
-// Removes a UNIX socket's file once superd no longer listens on it.
-void RemoveUnixSocketFile(const Endpoint& endpoint);
+// The file a UNIX socket was bound to, as it is right after bind(2): the
+// one superd may remove later (zero for other sockets).
+struct SocketFile {
+  dev_t dev = 0;
+  ino_t ino = 0;
+};
+SocketFile SocketFileOf(const Endpoint& endpoint);
+
+// Removes a UNIX socket's file once superd no longer listens on it, if the
+// path still names that file: a reload may have bound a new socket there.
+void RemoveUnixSocketFile(const Endpoint& endpoint, const SocketFile& bound);
 
 }  // namespace superd

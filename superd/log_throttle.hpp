@@ -33,6 +33,7 @@ class LogThrottle {
   };
   // The events counted since the window began; starts a new window.
   Summary TakeSummary();
+  bool pending() const { return pending_.count > 0; }
 
  private:
   TimePoint second_{};

@@ -117,13 +117,15 @@ std::chrono::nanoseconds Admission::Interval(const Rate& rate) {
 }
 
 bool Admission::Configure(const Policy& policy) {
-  const bool unpaused = !(policy.rate_limit == policy_.rate_limit);
+  const bool unpaused = !(policy.rate_limit == rate_limit_);
   if (unpaused) {
     service_bucket_ = {};
     paused_until_ = {};
   }
-  const bool rate_changed = !(policy.rate_limit_per_source == policy_.rate_limit_per_source);
-  policy_ = policy;
+  const bool rate_changed = !(policy.rate_limit_per_source == rate_limit_per_source_);
+  policy_ = &policy;
+  rate_limit_ = policy.rate_limit;
+  rate_limit_per_source_ = policy.rate_limit_per_source;
   if (!rate_changed) return unpaused;
   for (auto it = sources_.begin(); it != sources_.end();) {
     it->second.bucket = {};
@@ -133,7 +135,7 @@ bool Admission::Configure(const Policy& policy) {
 }
 
 bool Admission::HasToken() const {
-  const Rate& rate = policy_.rate_limit;
+  const Rate& rate = policy_->rate_limit;
   if (rate.off()) return true;
   const TimePoint now = clock_.Now();
   return now >= paused_until_ && service_bucket_.NextToken(Interval(rate), rate.count) <= now;
@@ -141,7 +143,7 @@ bool Admission::HasToken() const {
 
 std::optional<Admission::TimePoint> Admission::PausedUntil(bool* new_pause) {
   if (new_pause) *new_pause = false;
-  const Rate& rate = policy_.rate_limit;
+  const Rate& rate = policy_->rate_limit;
   if (rate.off()) return std::nullopt;
   const TimePoint now = clock_.Now();
   if (now < paused_until_) return paused_until_;
@@ -150,7 +152,7 @@ std::optional<Admission::TimePoint> Admission::PausedUntil(bool* new_pause) {
   // One episode lasts until the service has run a whole period unpaused:
   // with rate_limit_pause 0, a flood empties the bucket at every token.
   const bool continued = paused_until_ != TimePoint() && now < paused_until_ + rate.per;
-  paused_until_ = std::max(now + policy_.rate_limit_pause, next);
+  paused_until_ = std::max(now + policy_->rate_limit_pause, next);
   if (!continued) ++pauses_;
   if (new_pause) *new_pause = !continued;
   return paused_until_;
@@ -160,10 +162,10 @@ Verdict Admission::CheckAcl(const sockaddr* client) const {
   Verdict v;
   if (client == nullptr || (client->sa_family != AF_INET && client->sa_family != AF_INET6))
     return v;
-  if (int rule = policy_.deny->Find(client); rule >= 0) {
+  if (int rule = policy_->deny->Find(client); rule >= 0) {
     v.refusal = Refusal::kAcl;
-    v.rule = policy_.deny->rule(rule);
-  } else if (!policy_.allow->empty() && policy_.allow->Find(client) < 0) {
+    v.rule = policy_->deny->rule(rule);
+  } else if (!policy_->allow->empty() && policy_->allow->Find(client) < 0) {
     v.refusal = Refusal::kAcl;
   }
   return v;
@@ -173,12 +175,12 @@ Verdict Admission::Admit(const sockaddr* client, uid_t peer_uid) {
   Verdict v = CheckAcl(client);
   if (!v.admitted()) return v;
   const TimePoint now = clock_.Now();
-  const Rate& per_source = policy_.rate_limit_per_source;
+  const Rate& per_source = policy_->rate_limit_per_source;
   if (Counts() && client != nullptr) {
     Sweep();
-    v.source = Source::Of(client, peer_uid, policy_.source_prefix);
+    v.source = Source::Of(client, peer_uid, policy_->source_prefix);
     SourceState& state = sources_[v.source];
-    if (policy_.max_per_source > 0 && state.running >= policy_.max_per_source) {
+    if (policy_->max_per_source > 0 && state.running >= policy_->max_per_source) {
       v.refusal = Refusal::kPerSource;
       return v;
     }
@@ -190,8 +192,8 @@ Verdict Admission::Admit(const sockaddr* client, uid_t peer_uid) {
     ++state.running;
     v.counted = true;
   }
-  if (!policy_.rate_limit.off())
-    service_bucket_.Take(now, Interval(policy_.rate_limit), policy_.rate_limit.count);
+  if (!policy_->rate_limit.off())
+    service_bucket_.Take(now, Interval(policy_->rate_limit), policy_->rate_limit.count);
   return v;
 }
 

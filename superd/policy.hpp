@@ -87,12 +87,14 @@ std::string Describe(const Verdict& verdict, const Policy& policy);
 
 class Admission {
  public:
+  static inline const Policy kNoPolicy{};
   using TimePoint = Clock::TimePoint;
   explicit Admission(const Clock& clock) : clock_(clock) {}
 
-  // Takes the service's policy: at start and at every reload. Instances
-  // already counted stay counted; buckets whose rate changed start full.
-  // Returns true when that ended a rate_limit pause.
+  // Takes the service's policy: at start and at every reload; it must live
+  // until the next call (a table's Service does). Instances already counted
+  // stay counted; buckets whose rate changed start full. Returns true when
+  // that ended a rate_limit pause.
   bool Configure(const Policy& policy);
 
   // rate_limit: nullopt while the service may start an instance; else the
@@ -119,6 +121,11 @@ class Admission {
 
   // Forgets the sources that are idle and whose bucket is full again.
   void Sweep();
+  // When the next idle source's bucket is full again (Sweep then).
+  std::optional<TimePoint> NextExpiry() const {
+    if (expiries_.empty()) return std::nullopt;
+    return expiries_.front().first;
+  }
 
   size_t sources() const { return sources_.size(); }
   uint64_t pauses() const { return pauses_; }  // episodes
@@ -138,13 +145,14 @@ class Admission {
   };
   static std::chrono::nanoseconds Interval(const Rate& rate);
   bool Counts() const {
-    return policy_.max_per_source > 0 || !policy_.rate_limit_per_source.off();
+    return policy_->max_per_source > 0 || !policy_->rate_limit_per_source.off();
   }
   Verdict CheckAcl(const sockaddr* client) const;
   void Forget(Source source, const SourceState& state, TimePoint now);
 
   const Clock& clock_;
-  Policy policy_;
+  const Policy* policy_ = &kNoPolicy;
+  Rate rate_limit_, rate_limit_per_source_;  // as configured: what changed?
   Bucket service_bucket_;
   TimePoint paused_until_{};
   uint64_t pauses_ = 0;

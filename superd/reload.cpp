@@ -6,8 +6,9 @@
 namespace superd {
 namespace {
 
-std::string Id(const SocketAddress& address, Protocol protocol) {
-  return address.ToString() + (protocol == Protocol::kUdp ? "/udp" : "/tcp");
+std::string Id(const SocketAddress& address, Protocol protocol, bool dual_stack) {
+  return address.ToString() + (protocol == Protocol::kUdp ? "/udp" : "/tcp") +
+         (dual_stack ? "/dual" : "");
 }
 
 }  // namespace
@@ -16,13 +17,14 @@ ReloadPlan PlanReload(const std::vector<SocketKey>& old_sockets,
                       const ServiceTable& next) {
   std::unordered_map<std::string, size_t> unclaimed;  // id -> old socket
   for (size_t i = 0; i < old_sockets.size(); ++i)
-    unclaimed.emplace(Id(old_sockets[i].address, old_sockets[i].protocol), i);
+    unclaimed.emplace(
+        Id(old_sockets[i].address, old_sockets[i].protocol, old_sockets[i].dual_stack), i);
   ReloadPlan plan;
   for (const Service& service : next.services) {
     auto& endpoints = plan.keep.emplace_back();
     if (service.disabled) continue;
     for (const Endpoint& endpoint : service.listen) {
-      auto it = unclaimed.find(Id(endpoint.address, service.protocol));
+      auto it = unclaimed.find(Id(endpoint.address, service.protocol, endpoint.dual_stack));
       if (it == unclaimed.end()) {
         endpoints.push_back(std::nullopt);
         continue;

@@ -13,10 +13,13 @@
 
 namespace superd {
 
-// What makes a socket the same socket: its address and its protocol.
+// What makes a socket the same socket: its address, its protocol, and
+// whether it is dual-stack (`*:P` and `[::]:P` bind the same address, but
+// only the first takes IPv4 clients).
 struct SocketKey {
   SocketAddress address;
   Protocol protocol;
+  bool dual_stack = false;
 };
 
 struct ReloadPlan {

@@ -11,6 +11,7 @@
 
 #include "event_loop.hpp"
 #include "fd.hpp"
+#include "listener.hpp"
 #include "log_throttle.hpp"
 #include "policy.hpp"
 #include "spawn_plan.hpp"
@@ -29,6 +30,7 @@ struct Listener : std::enable_shared_from_this<Listener> {
   bool resting = false;  // not watched for a while after a failure
   bool accept_failing = false;  // accept(2) has been failing (logged once)
   bool adopted = false;  // passed by the service manager, which owns its file
+  SocketFile file;       // a UNIX socket's file, removed with the socket
 };
 
 struct ServiceState : std::enable_shared_from_this<ServiceState> {
@@ -44,6 +46,7 @@ struct ServiceState : std::enable_shared_from_this<ServiceState> {
   bool at_limit_logged = false;
   bool paused = false;  // rate_limit: not accepting until `resume` fires
   std::optional<EventLoop::TimerId> resume;
+  std::optional<EventLoop::TimerId> sweep;  // forgets idle sources
   // Since superd started, across reloads.
   uint64_t spawned = 0, failed = 0;
   uint64_t refused[kRefusalKinds] = {};  // by Refusal

@@ -37,9 +37,15 @@ SignalSet::~SignalSet() {
 }
 
 int SignalSet::Next() {
-  signalfd_siginfo info;
-  ssize_t n = ::read(fd_.get(), &info, sizeof info);
-  return n == sizeof info ? static_cast<int>(info.ssi_signo) : 0;
+  if (next_ == count_) {
+    const bool drained = count_ > 0 && count_ < kBatch;
+    next_ = count_ = 0;
+    if (drained) return 0;
+    const ssize_t n = ::read(fd_.get(), pending_, sizeof pending_);
+    if (n <= 0) return 0;
+    count_ = static_cast<int>(n / sizeof pending_[0]);
+  }
+  return static_cast<int>(pending_[next_++].ssi_signo);
 }
 
 }  // namespace superd

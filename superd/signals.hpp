@@ -5,6 +5,7 @@
 #pragma once
 
 #include <signal.h>
+#include <sys/signalfd.h>
 
 #include <initializer_list>
 #include <string>
@@ -24,10 +25,16 @@ class SignalSet {
 
   int fd() const { return fd_.get(); }
   const std::string& error() const { return error_; }
-  // The next pending signal, or 0 when there is none.
+  // The next pending signal, or 0 when there is none. Reads several at a
+  // time: a read that returns fewer than asked for has drained the queue,
+  // so the 0 after it costs no system call (the signalfd stays readable
+  // for whatever arrives later, and the loop polls it again).
   int Next();
 
  private:
+  static constexpr int kBatch = 8;
+  signalfd_siginfo pending_[kBatch];
+  int count_ = 0, next_ = 0;
   sigset_t set_;
   UniqueFd fd_;
   std::string error_;

@@ -163,6 +163,7 @@ std::shared_ptr<Listener> Supervisor::Open(const Service& service,
   }
   LOG_DEBUG(service.name.c_str(), "listening on %s", EndpointName(endpoint).c_str());
   listener->fd = std::move(std::get<UniqueFd>(opened));
+  listener->file = SocketFileOf(endpoint);
   return listener;
 }
 
@@ -180,7 +181,7 @@ void Supervisor::Close(Listener& listener) {
   // manager owns (it listens on after superd).
   if (!listener.busy && !listener.adopted) shutdown(listener.fd.get(), SHUT_RDWR);
   listener.fd.Reset();
-  if (!listener.adopted) RemoveUnixSocketFile(*listener.endpoint);
+  if (!listener.adopted) RemoveUnixSocketFile(*listener.endpoint, listener.file);
 }
 
 void Supervisor::OnReadable(Listener& listener) {
@@ -292,17 +293,38 @@ void Supervisor::NoteRefusal(ServiceState& state, const Connection& c,
   if (action == LogThrottle::Action::kCountAndSchedule) {
     std::weak_ptr<ServiceState> weak = state.shared_from_this();
     loop_.AddTimer(EventLoop::Clock::now() + LogThrottle::kSummaryPeriod, [weak] {
-      if (auto s = weak.lock()) {
-        const LogThrottle::Summary sum = s->refusal_log.TakeSummary();
-        LOG_WARNING(s->service->name.c_str(), "refused %" PRIu64 " more from %s in the last %llds",
-                    sum.count, sum.subject.empty() ? "several sources" : sum.subject.c_str(),
-                    static_cast<long long>(LogThrottle::kSummaryPeriod.count()));
-      }
+      if (auto s = weak.lock()) LogRefusalSummary(*s);
     });
   }
   if (action != LogThrottle::Action::kLog) return;
   LOG_WARNING(state.service->name.c_str(), "refused %s from %s: %s", what, Client(c).c_str(),
               Describe(v, state.service->policy).c_str());
+}
+
+// The refusals a flood made too many to log one by one; at the end of the
+// summary period, or earlier when superd stops or the service goes.
+void Supervisor::LogRefusalSummary(ServiceState& state) {
+  if (!state.refusal_log.pending()) return;
+  const LogThrottle::Summary sum = state.refusal_log.TakeSummary();
+  LOG_WARNING(state.service->name.c_str(), "refused %" PRIu64 " more from %s in the last %llds",
+              sum.count, sum.subject.empty() ? "several sources" : sum.subject.c_str(),
+              static_cast<long long>(LogThrottle::kSummaryPeriod.count()));
+}
+
+// Idle sources are forgotten once their bucket is full again, whether or
+// not another client comes: memory follows the active clients.
+void Supervisor::ScheduleSweep(ServiceState& state) {
+  if (state.sweep) return;
+  const auto at = state.admission.NextExpiry();
+  if (!at) return;
+  std::weak_ptr<ServiceState> weak = state.shared_from_this();
+  state.sweep = loop_.AddTimer(*at, [this, weak] {
+    auto s = weak.lock();
+    if (!s) return;
+    s->sweep.reset();
+    s->admission.Sweep();
+    ScheduleSweep(*s);
+  });
 }
 
 // The next connection waiting on `listener`, and what is known of its
@@ -352,6 +374,7 @@ void Supervisor::Spawn(ServiceState& state, const std::shared_ptr<Listener>& wai
   if (pid < 0) {
     ++state.failed;
     if (verdict.counted) state.admission.Ended(verdict.source);
+    ScheduleSweep(state);
     LOG_WARNING(name, "unable to fork: %s", strerror(-pid));
     if (waited) {
       waited->busy = false;
@@ -480,7 +503,10 @@ void Supervisor::Reap() {
     ServiceState& state = *instance->service;
     --state.running;
     if (instance->deadline) loop_.CancelTimer(*instance->deadline);
-    if (instance->admitted.counted) state.admission.Ended(instance->admitted.source);
+    if (instance->admitted.counted) {
+      state.admission.Ended(instance->admitted.source);
+      ScheduleSweep(state);
+    }
     std::optional<SpawnFailure> failure;
     if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
       failure = spawner_->TakeFailure(pid);
@@ -559,7 +585,7 @@ void Supervisor::Reload() {
   for (const StatePtr& state : services_) {
     for (const auto& l : state->listeners) {
       old.push_back(l);
-      keys.push_back({l->endpoint->address, state->service->protocol});
+      keys.push_back({l->endpoint->address, state->service->protocol, l->endpoint->dual_stack});
     }
   }
   const ReloadPlan plan = PlanReload(keys, *table);
@@ -570,6 +596,7 @@ void Supervisor::Reload() {
     for (size_t e = 0; e < plan.keep[s].size(); ++e) {
       auto listener = plan.keep[s][e] ? old[*plan.keep[s][e]]
                                       : Open(service, service.listen[e]);
+      if (!listener) ExplainBindConflict(service, service.listen[e], plan, keys);
       ok = ok && listener != nullptr;
       listeners[s].push_back(std::move(listener));
     }
@@ -579,6 +606,27 @@ void Supervisor::Reload() {
   std::vector<std::shared_ptr<Listener>> closing;
   for (size_t i : plan.close) closing.push_back(old[i]);
   Commit(std::move(table), std::move(listeners), closing);
+}
+
+// A new socket that cannot be bound because an old one this reload would
+// close holds its port (`*:P` becoming `[::]:P`, a udp wildcard becoming
+// one address): new sockets are bound before old ones close, so that no
+// client is refused, which makes such a change one for a restart.
+void Supervisor::ExplainBindConflict(const Service& service, const Endpoint& endpoint,
+                                     const ReloadPlan& plan,
+                                     const std::vector<SocketKey>& old) {
+  for (size_t i : plan.close) {
+    const SocketKey& k = old[i];
+    if (k.protocol != service.protocol || k.address.family() == AF_UNIX ||
+        k.address.Port() != endpoint.address.Port())
+      continue;
+    const std::string was = k.dual_stack ? "*:" + std::to_string(k.address.Port())
+                                         : k.address.ToString();
+    LOG_ERROR(service.name.c_str(), "%s would replace %s on the same port, which superd "
+              "closes only once the new socket is bound; restart superd to make this change",
+              EndpointName(endpoint).c_str(), was.c_str());
+    return;
+  }
 }
 
 void Supervisor::Commit(std::shared_ptr<const ServiceTable> table,
@@ -627,6 +675,7 @@ void Supervisor::Commit(std::shared_ptr<const ServiceTable> table,
     services_.push_back(std::move(state));
   }
   for (auto& [name, state] : previous) {
+    LogRefusalSummary(*state);
     state->listeners.clear();  // stopped listening; instances finish
     if (state->running > 0)
       LOG_INFO(name.c_str(), "removed; %d instances left to finish", state->running);
@@ -646,6 +695,7 @@ void Supervisor::BeginShutdown(int signal) {
     return;
   }
   stopping_ = true;
+  for (const StatePtr& state : services_) LogRefusalSummary(*state);
   LOG_INFO(kSelf, "stopping on SIG%s; %zu instances running",
            sigabbrev_np(signal), instances_.size());
   Notify("STOPPING=1\nSTATUS=stopping, " + std::to_string(instances_.size()) +

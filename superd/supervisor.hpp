@@ -17,6 +17,7 @@
 #include "event_loop.hpp"
 #include "fd.hpp"
 #include "instances.hpp"
+#include "reload.hpp"
 #include "service_state.hpp"
 #include "signals.hpp"
 #include "spawn_plan.hpp"
@@ -60,6 +61,8 @@ class Supervisor {
   void NoteRefusal(ServiceState& state, const Connection& c, const Verdict& v,
                    const char* what);
   static std::string Client(const Connection& c);
+  static void LogRefusalSummary(ServiceState& state);
+  void ScheduleSweep(ServiceState& state);
   void Spawn(ServiceState& state, const std::shared_ptr<Listener>& waited,
              int socket, const Connection& connection, const Verdict& verdict);
   void TimedOut(pid_t pid);
@@ -75,6 +78,8 @@ class Supervisor {
   void LogExit(const ServiceState& state, pid_t pid, int status,
                const Instance& instance);
   void Reload();
+  void ExplainBindConflict(const Service& service, const Endpoint& endpoint,
+                           const ReloadPlan& plan, const std::vector<SocketKey>& old);
   void Commit(std::shared_ptr<const ServiceTable> table,
               std::vector<std::vector<std::shared_ptr<Listener>>> listeners,
               const std::vector<std::shared_ptr<Listener>>& closing);

@@ -65,8 +65,14 @@ struct Policy {
   Rate rate_limit_per_source;         // `rate_limit_per_source`, default off
   // `allow`, default [] (everyone), and `deny`, default []; shared, since
   // a list in `defaults` serves every service of the table.
-  std::shared_ptr<const CidrSet> allow = std::make_shared<const CidrSet>();
-  std::shared_ptr<const CidrSet> deny = std::make_shared<const CidrSet>();
+  std::shared_ptr<const CidrSet> allow = NoAddresses();
+  std::shared_ptr<const CidrSet> deny = NoAddresses();
+
+  // The empty list every service without one shares.
+  static const std::shared_ptr<const CidrSet>& NoAddresses() {
+    static const auto empty = std::make_shared<const CidrSet>();
+    return empty;
+  }
 };
 
 // A wait program that exits leaving its socket readable would be started

@@ -653,8 +653,8 @@ std::string Described(const Endpoint& ep, Protocol protocol) {
   return address + (protocol == Protocol::kUdp ? "/udp" : "/tcp");
 }
 
-// Whether a TCP socket bound to `wild` leaves no room for `other` on the
-// same port (SO_REUSEADDR lets udp sockets share, not listening tcp ones).
+// Whether a socket bound to `wild` leaves no room for `other` on the same
+// port (superd sets SO_REUSEADDR on no socket that could share a port).
 bool Covers(const Endpoint& wild, const Endpoint& other) {
   if (&wild == &other || wild.address.Port() != other.address.Port() ||
       other.address.family() == AF_UNIX)
@@ -673,7 +673,7 @@ void Loader::CheckEndpointsUnique(const ServiceTable& table,
     const Endpoint* endpoint;
   };
   std::unordered_map<std::string, Owner> exact;  // "ADDRESS/PROTO"
-  std::unordered_map<uint16_t, std::vector<Owner>> tcp_ports;
+  std::map<std::pair<uint16_t, Protocol>, std::vector<Owner>> ports;
   auto conflict = [&](size_t i, const Endpoint& ep, const Owner& other,
                       const char* how) {
     const Service& s = table.services[i];
@@ -698,14 +698,15 @@ void Loader::CheckEndpointsUnique(const ServiceTable& table,
         conflict(i, ep, it->second, " is the same socket as ");
         continue;
       }
-      if (s.protocol == Protocol::kTcp && ep.address.family() != AF_UNIX) {
-        for (const Owner& other : tcp_ports[ep.address.Port()]) {
+      if (ep.address.family() != AF_UNIX) {
+        auto& owners = ports[{ep.address.Port(), s.protocol}];
+        for (const Owner& other : owners) {
           if (Covers(*other.endpoint, ep) || Covers(ep, *other.endpoint)) {
             conflict(i, ep, other, " overlaps ");
             break;
           }
         }
-        tcp_ports[ep.address.Port()].push_back({i, &ep});
+        owners.push_back({i, &ep});
       }
     }
   }

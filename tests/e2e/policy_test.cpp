@@ -585,6 +585,26 @@ TEST(Acl, FloodOfRefusalsIsSummarisedBySource) {
   }
 }
 
+// Refusals waiting for their summary are not lost when superd stops.
+TEST(Acl, PendingSummaryIsLoggedWhenSuperdStops) {
+  Superd superd;
+  const uint16_t denied = PickPort();
+  superd.WriteTable("services:\n" +
+                    ServiceEntry("denied", "127.0.0.1:" + Str(denied), ServiceBinary("echo"),
+                                 "    deny: [\"127.0.0.2/32\"]\n"));
+  ASSERT_TRUE(superd.Start());
+  constexpr int kFlood = 12;
+  for (int i = 0; i < kFlood; ++i) ASSERT_NE(RefusedFrom("127.0.0.2", "127.0.0.1", denied), 0);
+  // Well inside the 10 s summary period.
+  const auto status = superd.Stop();
+  ASSERT_TRUE(status);
+  const size_t lines = superd.CountLog("^warning: denied: refused connection from");
+  const auto summary = superd.WaitForLog(
+      "^warning: denied: refused ([0-9]+) more from 127\\.0\\.0\\.2 in the last 10s$", 0s);
+  ASSERT_TRUE(summary) << superd.Log();
+  EXPECT_EQ(lines + std::stoul((*summary)[1]), size_t{kFlood}) << superd.Log();
+}
+
 // A refused client spawns nothing, and each refusal is counted by its reason.
 TEST(PolicyRefusal, SpawnsNothingAndIsCountedByReason) {
   Superd superd;

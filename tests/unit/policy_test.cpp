@@ -50,10 +50,13 @@ std::shared_ptr<const CidrSet> Cidrs(std::vector<const char*> texts) {
 
 class AdmissionTest : public ::testing::Test {
  protected:
+  // Configures the admission with a copy of `p` (it must outlive its use).
   Admission& With(const Policy& p) {
-    admission_.Configure(p);
+    policy_ = p;
+    admission_.Configure(policy_);
     return admission_;
   }
+  Policy policy_;
   ManualClock clock_;
   Admission admission_{clock_};
 };
@@ -282,6 +285,8 @@ TEST_F(AdmissionTest, IdleSourcesAreForgottenOnceTheirBucketIsFull) {
   EXPECT_EQ(a.sources(), 100u);
   for (const Verdict& v : held) a.Ended(v.source);
   EXPECT_EQ(a.sources(), 100u) << "their buckets are not full yet";
+  ASSERT_TRUE(a.NextExpiry());
+  EXPECT_EQ(*a.NextExpiry(), clock_.Now() + 500ms) << "when to sweep";
   clock_.Advance(499ms);
   a.Sweep();
   EXPECT_EQ(a.sources(), 100u);

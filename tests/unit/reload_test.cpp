@@ -19,7 +19,8 @@ SocketKey Key(const std::string& listen, Protocol protocol = Protocol::kTcp) {
   ServiceTable t = Table("services:\n  s:\n    listen: \"" + listen +
                          "\"\n    program: /bin/cat\n" +
                          (protocol == Protocol::kUdp ? "    protocol: udp\n" : ""));
-  return {t.services.at(0).listen.at(0).address, protocol};
+  const Endpoint& e = t.services.at(0).listen.at(0);
+  return {e.address, protocol, e.dual_stack};
 }
 
 }  // namespace
@@ -53,6 +54,19 @@ TEST(PlanReload, AProtocolChangeIsANewSocket) {
 )"));
   EXPECT_EQ(plan.keep[0], std::vector<std::optional<size_t>>{std::nullopt});
   EXPECT_EQ(plan.close, std::vector<size_t>{0});
+}
+
+// `*:7` and `[::]:7` print alike, but only the first takes IPv4 clients.
+TEST(PlanReload, DualStackAndIpv6OnlyAreDifferentSockets) {
+  const std::vector<SocketKey> old = {Key("*:7"), Key("[::]:9")};
+  ReloadPlan plan = PlanReload(old, Table(R"(services:
+  a: {listen: "[::]:7", program: /bin/cat}
+  b: {listen: "*:9", program: /bin/cat}
+)"));
+  ASSERT_EQ(plan.keep.size(), 2u);
+  EXPECT_EQ(plan.keep[0], (std::vector<std::optional<size_t>>{std::nullopt}));
+  EXPECT_EQ(plan.keep[1], (std::vector<std::optional<size_t>>{std::nullopt}));
+  EXPECT_EQ(plan.close.size(), 2u);
 }
 
 TEST(PlanReload, ASocketMovesToARenamedService) {

@@ -1,0 +1,175 @@
+// Faults a client, a program or a local user can cause (issue 10), one test
+// per fault, named after what it protects. Each failed on the code before
+// its fix.
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "harness.hpp"
+
+namespace e2e {
+namespace {
+
+// In a child running as uid/gid 65534 (nobody), binds a UDP socket with
+// SO_REUSEADDR to 127.0.0.1:port, as any local user may try; the bind's
+// errno (0: it got the port).
+int BindAsNobody(uint16_t port) {
+  const pid_t pid = fork();
+  if (pid == 0) {
+    if (setresgid(65534, 65534, 65534) != 0 || setresuid(65534, 65534, 65534) != 0) _exit(255);
+    const int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    const int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    sockaddr_in sin{};
+    sin.sin_family = AF_INET;
+    sin.sin_port = htons(port);
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    _exit(bind(fd, reinterpret_cast<sockaddr*>(&sin), sizeof sin) == 0 ? 0 : errno);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+// Issue 10, fault 1: with SO_REUSEADDR on superd's udp socket, a process of
+// another user could bind the more specific 127.0.0.1:PORT and receive the
+// clients' datagrams instead of superd's program.
+TEST(LocalUser, CannotTakeOverAUdpPortOfSuperd) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root to run a client as nobody";
+  Superd superd;
+  const uint16_t port = PickPort();
+  superd.WriteTable("services:\n" + ServiceEntry("echo", "*:" + std::to_string(port),
+                                                 ServiceBinary("echo"), "    protocol: udp\n"));
+  ASSERT_TRUE(superd.Start());
+  EXPECT_EQ(BindAsNobody(port), EADDRINUSE) << "another user bound the port of a udp service";
+  Fd client = UdpSocket("127.0.0.1", port);
+  ASSERT_TRUE(client);
+  ASSERT_EQ(send(client.get(), "mine", 4, 0), 4);
+  EXPECT_EQ(ReceiveDatagram(client.get()).value_or("<nothing>"), "mine");
+}
+
+// A UNIX stream listener at `path` that never accepts, its backlog full:
+// a connect(2) to it blocks. Holds the listener and its queued clients.
+struct WedgedListener {
+  Fd listener;
+  std::vector<Fd> queued;
+};
+WedgedListener Wedge(const std::string& path) {
+  WedgedListener w;
+  sockaddr_un a{};
+  a.sun_family = AF_UNIX;
+  std::strncpy(a.sun_path, path.c_str(), sizeof a.sun_path - 1);
+  w.listener = Fd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  EXPECT_EQ(bind(w.listener.get(), reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  EXPECT_EQ(listen(w.listener.get(), 0), 0);
+  for (int i = 0; i < 4; ++i) {
+    Fd c(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+    const bool queued = connect(c.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+    if (!queued) {
+      EXPECT_EQ(errno, EAGAIN) << "the backlog should be full";
+      break;
+    }
+    w.queued.push_back(std::move(c));
+  }
+  return w;
+}
+
+// Issue 10, fault 2: the probe for a stale socket file was a blocking
+// connect(2), which a listener with a full backlog holds forever: anyone who
+// could create a socket at the path could wedge superd's start.
+TEST(UnixSocketProbe, AWedgedListenerAtThePathCannotHangTheStart) {
+  Superd superd;
+  const std::string path = superd.dir() + "/wedged.sock";
+  WedgedListener wedged = Wedge(path);
+  superd.WriteTable("services:\n" + ServiceEntry("echo", "unix:" + path, ServiceBinary("echo")));
+  ASSERT_TRUE(superd.Start(NoWaitReady()));
+  const auto status = superd.WaitExit();
+  ASSERT_TRUE(status) << "superd hung probing the socket";
+  EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 1) << DescribeStatus(*status);
+  EXPECT_EQ(superd.CountLog("^error: echo: unable to bind unix:" + path +
+                            ": another process is listening on it$"), 1u)
+      << superd.Log();
+}
+
+// The same during a reload, which runs in the loop: it is abandoned, and
+// superd goes on serving and stops on SIGTERM.
+TEST(UnixSocketProbe, AWedgedListenerAtThePathCannotHangAReload) {
+  Superd superd;
+  const uint16_t port = PickPort();
+  const std::string path = superd.dir() + "/wedged.sock";
+  WedgedListener wedged = Wedge(path);
+  const std::string echo = ServiceEntry("echo", "127.0.0.1:" + std::to_string(port),
+                                        ServiceBinary("echo"));
+  superd.WriteTable("services:\n" + echo);
+  ASSERT_TRUE(superd.Start());
+  superd.WriteTable("services:\n" + echo + ServiceEntry("more", "unix:" + path,
+                                                       ServiceBinary("echo")));
+  ASSERT_EQ(kill(superd.pid(), SIGHUP), 0);
+  EXPECT_TRUE(superd.WaitForLog("^error: superd: reload abandoned")) << superd.Log();
+  Fd c = ConnectTcp("127.0.0.1", port);
+  ASSERT_TRUE(c);
+  EXPECT_EQ(Exchange(c.get(), "still here\n").data, "still here\n");
+  const auto status = superd.Stop();
+  ASSERT_TRUE(status) << "superd did not stop";
+  EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0) << DescribeStatus(*status);
+}
+
+// Issue 10, fault 3: a reload that changes a UNIX socket's protocol binds the
+// new socket first; closing the old one then removed the path, now the new
+// socket's, and the service was unreachable although the log said reloaded.
+TEST(UnixSocketFile, AReloadThatChangesTheProtocolKeepsTheNewSocketsFile) {
+  Superd superd;
+  const std::string path = superd.dir() + "/svc.sock";
+  superd.WriteTable("services:\n" + ServiceEntry("echo", "unix:" + path, ServiceBinary("echo")));
+  ASSERT_TRUE(superd.Start());
+  superd.WriteTable("services:\n" + ServiceEntry("echo", "unix:" + path, ServiceBinary("echo"),
+                                                "    protocol: udp\n"));
+  ASSERT_EQ(kill(superd.pid(), SIGHUP), 0);
+  ASSERT_TRUE(superd.WaitForLog("^info: superd: reloaded")) << superd.Log();
+  // A datagram client of the new socket gets its answer.
+  Fd client(socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  sockaddr_un self{}, peer{};
+  self.sun_family = peer.sun_family = AF_UNIX;
+  const std::string reply_path = superd.dir() + "/client.sock";
+  std::strncpy(self.sun_path, reply_path.c_str(), sizeof self.sun_path - 1);
+  std::strncpy(peer.sun_path, path.c_str(), sizeof peer.sun_path - 1);
+  ASSERT_EQ(bind(client.get(), reinterpret_cast<sockaddr*>(&self), sizeof self), 0);
+  ASSERT_EQ(sendto(client.get(), "dgram", 5, 0, reinterpret_cast<sockaddr*>(&peer), sizeof peer), 5)
+      << "the service's socket file is gone: " << strerror(errno);
+  EXPECT_EQ(ReceiveDatagram(client.get()).value_or("<nothing>"), "dgram");
+}
+
+// Issue 10, fault 4: reload told sockets apart by their printed address, so
+// `*:P` becoming `[::]:P` kept the dual-stack socket: IPv4 clients kept an
+// access the new table no longer gives. superd binds new sockets before it
+// closes old ones, so the change needs a restart, and the reload says so.
+TEST(ReloadIdentity, DualStackBecomingIpv6OnlyIsNotTakenForTheSameSocket) {
+  if (!HaveIpv6Loopback()) GTEST_SKIP() << "no IPv6 loopback";
+  Superd superd;
+  const std::string port = std::to_string(PickPort());
+  superd.WriteTable("services:\n" + ServiceEntry("echo", "*:" + port, ServiceBinary("echo")));
+  ASSERT_TRUE(superd.Start());
+  superd.WriteTable("services:\n" + ServiceEntry("echo", "[::]:" + port, ServiceBinary("echo")));
+  ASSERT_EQ(kill(superd.pid(), SIGHUP), 0);
+  EXPECT_TRUE(superd.WaitForLog("^error: echo: \\[::\\]:" + port + " would replace \\*:" + port +
+                                " on the same port, which superd closes only once the new "
+                                "socket is bound; restart superd to make this change$"))
+      << superd.Log();
+  EXPECT_TRUE(superd.WaitForLog("^error: superd: reload abandoned")) << superd.Log();
+  EXPECT_EQ(superd.CountLog("^info: superd: reloaded"), 0u) << superd.Log();
+  // Nothing changed: the dual-stack socket still serves IPv4 and IPv6.
+  for (const char* ip : {"127.0.0.1", "::1"}) {
+    Fd c = ConnectTcp(ip, static_cast<uint16_t>(std::stoi(port)));
+    ASSERT_TRUE(c) << ip;
+    EXPECT_EQ(Exchange(c.get(), "x\n").data, "x\n") << ip;
+  }
+}
+
+}  // namespace
+}  // namespace e2e
