@@ -55,24 +55,6 @@ short PollOne(int fd, short events, Clock::time_point deadline) {
   }
 }
 
-bool FillInet(const std::string& ip, uint16_t port, sockaddr_storage* ss, socklen_t* len) {
-  std::memset(ss, 0, sizeof *ss);
-  auto* v4 = reinterpret_cast<sockaddr_in*>(ss);
-  auto* v6 = reinterpret_cast<sockaddr_in6*>(ss);
-  if (inet_pton(AF_INET, ip.c_str(), &v4->sin_addr) == 1) {
-    v4->sin_family = AF_INET;
-    v4->sin_port = htons(port);
-    *len = sizeof *v4;
-    return true;
-  }
-  if (inet_pton(AF_INET6, ip.c_str(), &v6->sin6_addr) == 1) {
-    v6->sin6_family = AF_INET6;
-    v6->sin6_port = htons(port);
-    *len = sizeof *v6;
-    return true;
-  }
-  return false;
-}
 
 // Whether ip:port can be bound for `type` right now.
 bool CanBind(const std::string& ip, uint16_t port, int type) {
@@ -118,6 +100,25 @@ void RemoveTree(const std::string& path) {
 }
 
 }  // namespace
+
+bool FillInet(const std::string& ip, uint16_t port, sockaddr_storage* ss, socklen_t* len) {
+  std::memset(ss, 0, sizeof *ss);
+  auto* v4 = reinterpret_cast<sockaddr_in*>(ss);
+  auto* v6 = reinterpret_cast<sockaddr_in6*>(ss);
+  if (inet_pton(AF_INET, ip.c_str(), &v4->sin_addr) == 1) {
+    v4->sin_family = AF_INET;
+    v4->sin_port = htons(port);
+    *len = sizeof *v4;
+    return true;
+  }
+  if (inet_pton(AF_INET6, ip.c_str(), &v6->sin6_addr) == 1) {
+    v6->sin6_family = AF_INET6;
+    v6->sin6_port = htons(port);
+    *len = sizeof *v6;
+    return true;
+  }
+  return false;
+}
 
 std::string DescribeStatus(int status) {
   if (WIFEXITED(status)) return "exit status " + std::to_string(WEXITSTATUS(status));

@@ -182,6 +182,10 @@ struct RunResult {
 RunResult RunCommand(const std::vector<std::string>& argv, const std::string& scratch_dir,
               std::chrono::milliseconds timeout = kTimeout);
 
+// The socket address of numeric `ip` and `port`; false when ip is neither
+// IPv4 nor IPv6.
+bool FillInet(const std::string& ip, uint16_t port, sockaddr_storage* ss, socklen_t* len);
+
 // Sockets. ip is numeric, "127.0.0.1" or "::1". A connect that fails records
 // a test failure and returns an empty Fd.
 Fd ConnectTcp(const std::string& ip, uint16_t port,

@@ -39,21 +39,7 @@ std::string Escape(const std::string& text) {
 std::string Str(long n) { return std::to_string(n); }
 
 bool FillAddress(const std::string& ip, uint16_t port, sockaddr_storage* ss, socklen_t* len) {
-  std::memset(ss, 0, sizeof *ss);
-  auto* v4 = reinterpret_cast<sockaddr_in*>(ss);
-  auto* v6 = reinterpret_cast<sockaddr_in6*>(ss);
-  if (inet_pton(AF_INET, ip.c_str(), &v4->sin_addr) == 1) {
-    v4->sin_family = AF_INET;
-    v4->sin_port = htons(port);
-    *len = sizeof *v4;
-    return true;
-  }
-  if (inet_pton(AF_INET6, ip.c_str(), &v6->sin6_addr) == 1) {
-    v6->sin6_family = AF_INET6;
-    v6->sin6_port = htons(port);
-    *len = sizeof *v6;
-    return true;
-  }
+  if (FillInet(ip, port, ss, len)) return true;
   ADD_FAILURE() << "bad address " << ip;
   return false;
 }
@@ -266,6 +252,27 @@ TEST_F(PolicyPerSource, SlotComesBackWhenTheInstanceExits) {
   ASSERT_NE(RefusedFrom("127.0.0.1", "127.0.0.1", port_), 0);
 
   first.fd.Reset();  // end of input: the sleeper exits 0
+  ASSERT_TRUE(superd_.WaitForLog("^info: limited: pid " + first.pid + " exited with status 0"))
+      << superd_.Log();
+  ExpectOneSlot();
+}
+
+// A reload that changes the service (here its source_prefix and its
+// rate_limit_per_source, which reset the buckets) keeps the running
+// instance counted, and its slot comes back when it ends.
+TEST_F(PolicyPerSource, SlotComesBackAfterAReloadChangedTheService) {
+  StartWith(HelperBinary("sleeper"), kUntilEof + "    max_per_source: 1\n");
+  Held first = HoldFrom("127.0.0.1", "127.0.0.1", port_);
+  ASSERT_TRUE(first);
+  superd_.WriteTable("services:\n" +
+                     ServiceEntry("limited", "127.0.0.1:" + Str(port_), HelperBinary("sleeper"),
+                                  kUntilEof + "    max_per_source: 1\n"
+                                  "    source_prefix: {ipv4: 32, ipv6: 56}\n"
+                                  "    rate_limit_per_source: \"100/1s\"\n"));
+  ASSERT_EQ(kill(superd_.pid(), SIGHUP), 0);
+  ASSERT_TRUE(superd_.WaitForLog("^info: superd: reloaded")) << superd_.Log();
+  ASSERT_NE(RefusedFrom("127.0.0.1", "127.0.0.1", port_), 0) << "still counted after the reload";
+  first.fd.Reset();
   ASSERT_TRUE(superd_.WaitForLog("^info: limited: pid " + first.pid + " exited with status 0"))
       << superd_.Log();
   ExpectOneSlot();
