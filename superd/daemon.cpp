@@ -1,6 +1,7 @@
 #include "daemon.hpp"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -92,41 +93,80 @@ void ReportStarted(UniqueFd& report, int status) {
   }
 }
 
+namespace {
+
+std::string AlreadyRunning(pid_t pid, const std::string& path) {
+  return "superd is already running as pid " + std::to_string(pid) + " (" + path + ")";
+}
+
+// Whether another process holds the lock on the open pid file `fd`.
+bool Held(int fd) {
+  if (flock(fd, LOCK_SH | LOCK_NB) == 0) {
+    flock(fd, LOCK_UN);
+    return false;
+  }
+  return errno == EWOULDBLOCK;
+}
+
+}  // namespace
+
 bool PidFile::Free(const std::string& path, std::string& error) {
-  if (pid_t other = ReadPid(path); other != 0 && other != getpid() &&
-                                   IsRunningSuperd(other)) {
-    error = "superd is already running as pid " + std::to_string(other) +
-            " (" + path + ")";
+  UniqueFd fd(open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+  if (!fd) return true;  // absent, or Create will say what is wrong with it
+  const pid_t other = ReadPid(path);
+  // A file no one holds may still name a running superd of a version that
+  // did not lock it.
+  if (Held(fd.get()) || (other != 0 && other != getpid() && IsRunningSuperd(other))) {
+    error = AlreadyRunning(other, path);
     return false;
   }
   return true;
 }
 
-bool PidFile::Create(const std::string& path, std::string& error) {
-  const pid_t self = getpid();
-  if (!Free(path, error)) return false;
-  const std::string temp = path + ".tmp." + std::to_string(self);
-  int fd = open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    error = Reason("unable to create " + temp);
+bool PidFile::Create(const std::string& path, std::string& error, int attempts) {
+  UniqueFd fd(open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0644));
+  struct stat st;
+  if (!fd) {
+    error = Reason("unable to open the pid file " + path);
     return false;
   }
-  std::string text = std::to_string(self) + "\n";
-  bool ok = write(fd, text.data(), text.size()) ==
-            static_cast<ssize_t>(text.size());
-  ok = close(fd) == 0 && ok;
-  if (!ok || rename(temp.c_str(), path.c_str()) != 0) {
-    error = Reason("unable to write " + path);
-    unlink(temp.c_str());
+  if (fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1) {
+    error = "unable to use the pid file " + path + ": not a regular file with one link";
+    return false;
+  }
+  if (flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
+    error = errno == EWOULDBLOCK ? AlreadyRunning(ReadPid(path), path)
+                                 : Reason("unable to lock the pid file " + path);
+    return false;
+  }
+  // A superd stopping meanwhile removed the file we locked: lock the new one.
+  struct stat now;
+  if (stat(path.c_str(), &now) != 0 || now.st_ino != st.st_ino || now.st_dev != st.st_dev) {
+    if (attempts > 1) return Create(path, error, attempts - 1);
+    error = "unable to lock the pid file " + path + ": it keeps being replaced";
+    return false;
+  }
+  const pid_t other = ReadPid(path);
+  if (other != 0 && other != getpid() && IsRunningSuperd(other)) {
+    error = AlreadyRunning(other, path);  // an older superd, which did not lock
+    return false;
+  }
+  const std::string text = std::to_string(getpid()) + "\n";
+  if (ftruncate(fd.get(), 0) != 0 ||
+      pwrite(fd.get(), text.data(), text.size(), 0) != static_cast<ssize_t>(text.size())) {
+    error = Reason("unable to write the pid file " + path);
     return false;
   }
   path_ = path;
+  fd_ = std::move(fd);
   return true;
 }
 
 void PidFile::Remove() {
-  if (!path_.empty() && ReadPid(path_) == getpid()) unlink(path_.c_str());
+  // Only the holder of the lock ever gets here with a path.
+  if (!path_.empty()) unlink(path_.c_str());
   path_.clear();
+  fd_.Reset();
 }
 
 }  // namespace superd

@@ -23,20 +23,27 @@ UniqueFd Detach(std::string& error);
 // and, once started, moves stderr to /dev/null too. No-op without Detach.
 void ReportStarted(UniqueFd& report, int status);
 
+// The pid file: this process's pid, under an exclusive flock(2) held for
+// superd's life, so that of two superds started at once exactly one gets
+// it, and only the holder ever removes it. Opened without following a
+// symbolic link, and only a regular file with one link is written: a file
+// planted at the path cannot make root truncate another one.
 class PidFile {
  public:
-  // Writes this process's pid to `path`, atomically (a complete file or
-  // none). Refuses, with the reason in `error`, when the file names another
-  // running superd; a stale file is replaced.
-  bool Create(const std::string& path, std::string& error);
+  // Locks `path` (created if need be) and writes this process's pid into
+  // it. Refuses, with the reason in `error`, when another superd holds it
+  // (or, for a file no one holds, names another running superd); a stale
+  // file is reused.
+  bool Create(const std::string& path, std::string& error, int attempts = 3);
   // The refusal of Create, alone: to be told before detaching.
   static bool Free(const std::string& path, std::string& error);
-  // Removes the file if it still names this process.
+  // Removes the file and lets go of it.
   void Remove();
   ~PidFile() { Remove(); }
 
  private:
   std::string path_;
+  UniqueFd fd_;  // holds the lock
 };
 
 }  // namespace superd

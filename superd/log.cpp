@@ -5,10 +5,12 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstdarg>
 #include <cstdio>
 #include <cstring>
@@ -31,19 +33,45 @@ bool ParseLogLevel(std::string_view text, LogLevel& level) {
 }
 
 bool Log::UseSyslog(std::string& error) {
-  int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  syslog_ = true;
+  pid_ = getpid();
+  retry_at_ms_ = 0;
+  if (ConnectSyslog()) return true;
+  error = std::string("unable to connect to /dev/log: ") + strerror(errno);
+  return false;
+}
+
+namespace {
+int64_t NowMs() {
+  timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return now.tv_sec * 1000LL + now.tv_nsec / 1'000'000;
+}
+}  // namespace
+
+// (Re)connects to /dev/log, at most as often as the back-off allows: a
+// syslog daemon that is away (not started yet, restarting) costs a
+// connect(2) a while, not one a line.
+bool Log::ConnectSyslog() {
+  const int64_t now = NowMs();
+  if (now < retry_at_ms_) return false;
+  if (syslog_fd_ >= 0) close(syslog_fd_);
+  syslog_fd_ = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   sockaddr_un address{};
   address.sun_family = AF_UNIX;
   std::strcpy(address.sun_path, "/dev/log");
-  if (fd < 0 || connect(fd, reinterpret_cast<sockaddr*>(&address),
-                        sizeof address) != 0) {
-    error = std::string("unable to connect to /dev/log: ") + strerror(errno);
-    if (fd >= 0) close(fd);
-    return false;
+  if (syslog_fd_ >= 0 &&
+      connect(syslog_fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0) {
+    backoff_ms_ = 0;
+    return true;
   }
-  syslog_fd_ = fd;
-  pid_ = getpid();
-  return true;
+  const int saved = errno;
+  if (syslog_fd_ >= 0) close(syslog_fd_);
+  syslog_fd_ = -1;
+  backoff_ms_ = std::clamp(backoff_ms_ * 2, kFirstRetryMs, kLastRetryMs);
+  retry_at_ms_ = now + backoff_ms_;
+  errno = saved;
+  return false;
 }
 
 void Log::FollowStderr() {
@@ -92,11 +120,19 @@ size_t FormatF(char* line, size_t size, bool syslog, int pid, LogLevel level,
 }  // namespace
 
 bool Log::Emit(const char* line, size_t len) {
+  if (syslog_) {
+    if (syslog_fd_ < 0 && !ConnectSyslog()) return false;
+    ssize_t n;
+    while ((n = send(syslog_fd_, line, len, MSG_NOSIGNAL)) < 0 && errno == EINTR) {
+    }
+    // The daemon went away (restarted): its new socket is another one.
+    if (n < 0 && (errno == ECONNREFUSED || errno == ENOTCONN) && ConnectSyslog())
+      n = send(syslog_fd_, line, len, MSG_NOSIGNAL);
+    return n >= 0;
+  }
   ssize_t n;
   do {
-    if (syslog_fd_ >= 0)
-      n = send(syslog_fd_, line, len, MSG_NOSIGNAL);
-    else if (stderr_socket_)
+    if (stderr_socket_)
       n = send(stderr_fd_, line, len, MSG_DONTWAIT | MSG_NOSIGNAL);
     else
       n = ::write(stderr_fd_, line, len);
@@ -107,7 +143,7 @@ bool Log::Emit(const char* line, size_t len) {
 void Log::Write(LogLevel level, std::string_view source, const char* fmt,
                 ...) {
   const int saved_errno = errno;
-  const bool syslog = syslog_fd_ >= 0;
+  const bool syslog = syslog_;
   char line[1024];
   va_list ap;
   va_start(ap, fmt);

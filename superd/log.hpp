@@ -10,6 +10,7 @@
 // next line that gets through is preceded by a count of those lost.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -26,7 +27,9 @@ class Log {
 
   // Sends every later line to the local syslog socket (/dev/log) with
   // facility daemon, identified as "superd[PID]". Returns false, with the
-  // reason in `error`, when the socket cannot be opened.
+  // reason in `error`, when no syslog daemon listens there now: lines are
+  // then counted as lost until one does. A daemon that goes away (or was
+  // never there) is connected to again, with a back-off from 1 s to 60 s.
   static bool UseSyslog(std::string& error);
 
   // Takes descriptor 2 as it is now as the stderr sink, opening the
@@ -42,7 +45,13 @@ class Log {
   static bool Emit(const char* line, size_t len);
 
   static inline LogLevel level_ = LogLevel::kInfo;
+  static bool ConnectSyslog();
+  static constexpr int kFirstRetryMs = 1000, kLastRetryMs = 60'000;
+
+  static inline bool syslog_ = false;  // lines go to syslog (or are lost)
   static inline int syslog_fd_ = -1;  // owned for the life of the process
+  static inline int64_t retry_at_ms_ = 0;  // CLOCK_MONOTONIC: next connect
+  static inline int backoff_ms_ = 0;
   static inline int pid_ = 0;         // for "superd[PID]"
   static inline int stderr_fd_ = 2;   // fd 2, or our own non-blocking open of it
   static inline bool stderr_socket_ = false;  // send with MSG_DONTWAIT

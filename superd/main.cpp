@@ -1,5 +1,6 @@
 // superd: command line -> table -> supervisor -> exit status (superd(8)).
 #include <malloc.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -9,6 +10,7 @@
 #include "daemon.hpp"
 #include "log.hpp"
 #include "supervisor.hpp"
+#include "table_load.hpp"
 #include "table_loader.hpp"
 
 using namespace superd;
@@ -30,10 +32,12 @@ bool Prepare(const Options& options, UniqueFd& report, PidFile& pid_file) {
     std::fprintf(stderr, "superd: %s\n", error.c_str());
     return false;
   }
-  if (options.syslog && !Log::UseSyslog(error)) {
-    LOG_ERROR("superd", "%s", error.c_str());
-    return false;
-  }
+  // Started before the syslog daemon, or on a machine without one, superd
+  // serves all the same; stderr (the terminal, an init script's) hears why
+  // its lines are lost until one listens.
+  if (options.syslog && !Log::UseSyslog(error))
+    std::fprintf(stderr, "superd: warning: %s; log lines are counted and dropped "
+                 "until a syslog daemon listens there\n", error.c_str());
   if (!options.pid_file.empty() && !pid_file.Create(options.pid_file, error)) {
     LOG_ERROR("superd", "%s", error.c_str());
     return false;
@@ -88,5 +92,9 @@ int main(int argc, char** argv) {
   const bool ok = Supervisor::Run(std::move(*loaded.table), run_options);
   pid_file.Remove();  // before a waiting parent can report the failure
   ReportStarted(report, kExitFailure);  // if it never became ready
+  if (TableLoad::AnyRunning()) {  // stopped during a reload stuck in a look-up
+    std::fflush(nullptr);
+    _exit(ok ? kExitOk : kExitFailure);
+  }
   return ok ? kExitOk : kExitFailure;
 }

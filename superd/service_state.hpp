@@ -44,6 +44,7 @@ struct ServiceState : std::enable_shared_from_this<ServiceState> {
   LogThrottle refusal_log;
   int running = 0;
   bool at_limit_logged = false;
+  bool fork_failing = false;  // no process could be created (logged once)
   bool paused = false;  // rate_limit: not accepting until `resume` fires
   std::optional<EventLoop::TimerId> resume;
   std::optional<EventLoop::TimerId> sweep;  // forgets idle sources

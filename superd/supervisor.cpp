@@ -11,10 +11,11 @@
 #include <cstring>
 #include <ctime>
 #include <unordered_map>
+#include <utility>
 
 #include "listener.hpp"
 #include "reload.hpp"
-#include "table_loader.hpp"
+#include "table_load.hpp"
 #include "log.hpp"
 #include "notify.hpp"
 #include "privileges.hpp"
@@ -196,7 +197,8 @@ void Supervisor::OnReadable(Listener& listener) {
   std::optional<Verdict> verdict = AdmitDatagram(listener, c);
   if (!verdict) return;  // refused, or nothing was waiting after all
   listener.busy = true;  // until its program exits
-  Spawn(state, listener.shared_from_this(), listener.fd.get(), c, *verdict);
+  if (!Spawn(state, listener.shared_from_this(), listener.fd.get(), c, *verdict))
+    Rest(listener, kSpawnFailureBackoff);
   spawner_->Flush();
   Refresh(state);
 }
@@ -243,7 +245,10 @@ void Supervisor::AcceptConnections(Listener& listener) {
       int on = 1;
       setsockopt(conn.get(), SOL_SOCKET, SO_KEEPALIVE, &on, sizeof on);
     }
-    Spawn(state, nullptr, conn.get(), c, verdict);
+    if (!Spawn(state, nullptr, conn.get(), c, verdict)) {
+      Rest(listener, kSpawnFailureBackoff);
+      break;
+    }
   }
   spawner_->Flush();
   Refresh(state);
@@ -364,7 +369,11 @@ UniqueFd Supervisor::Accept(Listener& listener, Connection& c) {
   return conn;
 }
 
-void Supervisor::Spawn(ServiceState& state, const std::shared_ptr<Listener>& waited,
+// Starts the instance for `c`; false when no process could be created (a
+// pids cgroup, RLIMIT_NPROC, memory), and the caller's socket then rests:
+// its other clients wait in the backlog rather than being accepted and
+// closed one by one. One warning per episode.
+bool Supervisor::Spawn(ServiceState& state, const std::shared_ptr<Listener>& waited,
                        int socket, const Connection& c, const Verdict& verdict) {
   const char* name = state.service->name.c_str();
   // Made at the first connection: most of a large table never gets one.
@@ -375,13 +384,14 @@ void Supervisor::Spawn(ServiceState& state, const std::shared_ptr<Listener>& wai
     ++state.failed;
     if (verdict.counted) state.admission.Ended(verdict.source);
     ScheduleSweep(state);
-    LOG_WARNING(name, "unable to fork: %s", strerror(-pid));
-    if (waited) {
-      waited->busy = false;
-      Rest(*waited, kSpawnFailureBackoff);
-    }
-    return;
+    SUPERD_LOG(state.fork_failing ? LogLevel::kDebug : LogLevel::kWarning, name,
+               "unable to fork: %s; new clients wait, trying again every %lld ms",
+               strerror(-pid), static_cast<long long>(kSpawnFailureBackoff.count()));
+    state.fork_failing = true;
+    if (waited) waited->busy = false;
+    return false;
   }
+  if (std::exchange(state.fork_failing, false)) LOG_INFO(name, "forking again");
   const auto now = std::chrono::steady_clock::now();
   std::optional<EventLoop::TimerId> deadline;
   if (state.service->timeout.count() > 0)
@@ -397,6 +407,7 @@ void Supervisor::Spawn(ServiceState& state, const std::shared_ptr<Listener>& wai
              c.peer_gid, pid);
   else
     LOG_INFO(name, "connection from %s, pid %d", c.remote.ToString().c_str(), pid);
+  return true;
 }
 
 // `timeout`: SIGTERM to the instance's process group (it leads one, so this
@@ -561,12 +572,31 @@ void Supervisor::LogExit(const ServiceState& state, pid_t pid, int status,
 // their backlog), new ones are bound before anything is closed, and
 // removed services stop listening while their instances finish.
 void Supervisor::Reload() {
+  if (load_) {  // one load at a time; this SIGHUP is served right after it
+    reload_again_ = true;
+    return;
+  }
   timespec now;
   clock_gettime(CLOCK_MONOTONIC, &now);
   Notify("RELOADING=1\nMONOTONIC_USEC=" +
          std::to_string(now.tv_sec * 1000000LL + now.tv_nsec / 1000));
   LOG_INFO(kSelf, "reloading %s", table_->path.c_str());
-  LoadResult loaded = LoadTable(table_->path);
+  load_ = std::make_unique<TableLoad>(table_->path);
+  if (load_->fd() < 0) return OnTableLoaded();
+  loop_.Watch(load_->fd(), [this] { OnTableLoaded(); });
+}
+
+// The table loaded off the loop: applied here, unless superd is stopping.
+void Supervisor::OnTableLoaded() {
+  if (load_->fd() >= 0) loop_.Unwatch(load_->fd());
+  LoadResult loaded = load_->Take();
+  load_.reset();
+  if (stopping_) return;
+  Apply(std::move(loaded));
+  if (std::exchange(reload_again_, false)) Reload();
+}
+
+void Supervisor::Apply(LoadResult loaded) {
   if (!loaded.table) {
     for (const Diagnostic& d : loaded.diagnostics.errors())
       LOG_ERROR(kSelf, "reload abandoned: %s", loaded.diagnostics.Format(d).c_str());

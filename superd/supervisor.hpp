@@ -23,6 +23,7 @@
 #include "spawn_plan.hpp"
 #include "spawner.hpp"
 #include "table.hpp"
+#include "table_load.hpp"
 
 namespace superd {
 
@@ -63,7 +64,7 @@ class Supervisor {
   static std::string Client(const Connection& c);
   static void LogRefusalSummary(ServiceState& state);
   void ScheduleSweep(ServiceState& state);
-  void Spawn(ServiceState& state, const std::shared_ptr<Listener>& waited,
+  bool Spawn(ServiceState& state, const std::shared_ptr<Listener>& waited,
              int socket, const Connection& connection, const Verdict& verdict);
   void TimedOut(pid_t pid);
   bool CanSpawn(const ServiceState& state) const;
@@ -78,6 +79,8 @@ class Supervisor {
   void LogExit(const ServiceState& state, pid_t pid, int status,
                const Instance& instance);
   void Reload();
+  void OnTableLoaded();
+  void Apply(LoadResult loaded);
   void ExplainBindConflict(const Service& service, const Endpoint& endpoint,
                            const ReloadPlan& plan, const std::vector<SocketKey>& old);
   void Commit(std::shared_ptr<const ServiceTable> table,
@@ -98,6 +101,8 @@ class Supervisor {
   Instances instances_;
   std::vector<StatePtr> services_;  // the current table's, in its order
   bool stopping_ = false;
+  std::unique_ptr<TableLoad> load_;  // a SIGHUP's table, loading off the loop
+  bool reload_again_ = false;        // another SIGHUP came meanwhile
   bool full_logged_ = false;
 };
 

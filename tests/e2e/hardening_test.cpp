@@ -4,12 +4,14 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+#include <vector>
 
 #include "harness.hpp"
 
@@ -169,6 +171,86 @@ TEST(ReloadIdentity, DualStackBecomingIpv6OnlyIsNotTakenForTheSameSocket) {
     ASSERT_TRUE(c) << ip;
     EXPECT_EQ(Exchange(c.get(), "x\n").data, "x\n") << ip;
   }
+}
+
+// Issue 10, fault 5: a reload loaded the table inside the loop, so a slow
+// look-up (a resolver, LDAP, sssd) froze every service and SIGTERM for as
+// long as it took. Here the look-up never ends: superd runs in a mount
+// namespace of its own where /etc/passwd is a FIFO nobody writes, and the
+// reloaded table names a user, so getpwnam(3) blocks for good.
+TEST(SlowReload, ALookupThatNeverEndsStallsNeitherServicesNorTheStop) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root for a mount namespace";
+  Superd superd;
+  const std::string fifo = superd.dir() + "/passwd";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0644), 0) << strerror(errno);
+  const uint16_t port = PickPort();
+  const std::string echo =
+      ServiceEntry("echo", "127.0.0.1:" + std::to_string(port), ServiceBinary("echo"));
+  superd.WriteTable("services:\n" + echo);
+  StartOptions options;
+  options.wrapper = {"/usr/bin/unshare", "--mount", "--propagation", "private", "/bin/sh", "-c",
+                     "mount --bind \"$0\" /etc/passwd && exec \"$@\"", fifo};
+  ASSERT_TRUE(superd.Start(options));
+  superd.WriteTable("services:\n" + echo +
+                    ServiceEntry("more", "127.0.0.1:" + std::to_string(PickPort()),
+                                 ServiceBinary("echo"), "    user: nobody\n"));
+  ASSERT_EQ(kill(superd.pid(), SIGHUP), 0);
+  ASSERT_TRUE(superd.WaitForLog("^info: superd: reloading")) << superd.Log();
+  for (int i = 0; i < 3; ++i) {  // served while the reload is stuck
+    Fd c = ConnectTcp("127.0.0.1", port, 5s);
+    ASSERT_TRUE(c);
+    EXPECT_EQ(Exchange(c.get(), "during\n", 5s).data, "during\n") << superd.Log();
+  }
+  EXPECT_EQ(superd.CountLog("reloaded|reload abandoned"), 0u) << superd.Log();
+  const auto status = superd.Stop(SIGTERM, 5s);
+  ASSERT_TRUE(status) << "SIGTERM did not stop superd during the reload";
+  EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0) << DescribeStatus(*status);
+}
+
+// Issue 10, fault 6: when no process could be created, superd accepted up
+// to 32 connections a wake-up and closed each with a warning of its own. Now
+// the socket rests and the clients behind it wait in the backlog. superd
+// runs as an otherwise unused uid with RLIMIT_NPROC 2: itself and one
+// instance; a copy of the binary where that uid can reach it.
+TEST(FailedFork, ClientsWaitInTheBacklogWhileNoProcessCanBeCreated) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root to run superd as another uid";
+  Superd superd;
+  ASSERT_EQ(chmod(superd.dir().c_str(), 0755), 0);
+  const std::string binary = superd.WriteFile("superd", ReadFile(SuperdBinary()), 0755);
+  const uint16_t port = PickPort();
+  superd.WriteTable("services:\n" +
+                    ServiceEntry("held", "127.0.0.1:" + std::to_string(port), "/bin/sh",
+                                 "    args: [\"-c\", \"echo served; read x\"]\n"));
+  StartOptions options;
+  options.wrapper = {"/bin/sh", "-c",
+                     "shift; exec /usr/bin/prlimit --nproc=2:2 /usr/bin/setpriv --reuid=54321 "
+                     "--regid=54321 --clear-groups \"$0\" \"$@\"",
+                     binary};
+  options.args = {"--log-level", "debug"};  // to see the failures a warning stands for
+  ASSERT_TRUE(superd.Start(options));
+  Fd first = ConnectTcp("127.0.0.1", port);
+  ASSERT_TRUE(first);
+  ASSERT_EQ(ReadUntil(first.get(), "\n").data, "served\n") << superd.Log();
+  std::vector<Fd> waiting;
+  for (int i = 0; i < 6; ++i) waiting.push_back(ConnectTcp("127.0.0.1", port));
+  const std::string failure = "held: unable to fork: Resource temporarily unavailable; "
+                              "new clients wait, trying again every 1000 ms$";
+  // The first failure is a warning; the next try, a second later, fails
+  // again: the same episode, at debug. Meanwhile the others wait.
+  ASSERT_TRUE(superd.WaitForLog("^warning: " + failure)) << superd.Log();
+  ASSERT_TRUE(superd.WaitForLog("^debug: " + failure)) << superd.Log();
+  EXPECT_EQ(superd.CountLog("^warning: " + failure), 1u) << superd.Log();
+  EXPECT_LE(superd.CountLog(failure), 3u) << "clients were accepted and closed one by one\n"
+                                          << superd.Log();
+  first.Reset();  // its instance ends: room for one process again
+  ASSERT_TRUE(superd.WaitForLog("^info: held: forking again$")) << superd.Log();
+  // A client that waited in the backlog is served; those accepted at a
+  // failed try were closed (end of input).
+  bool served = false;
+  for (Fd& c : waiting) {
+    if ((served = ReadUntil(c.get(), "\n").data == "served\n")) break;
+  }
+  EXPECT_TRUE(served) << superd.Log();
 }
 
 }  // namespace
