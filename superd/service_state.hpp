@@ -27,6 +27,7 @@ struct Listener : std::enable_shared_from_this<Listener> {
   ServiceState* owner = nullptr;       // the service accepting on it now;
                                        // nullptr once a reload closed it
   bool busy = false;     // a wait service's program holds the socket
+  bool adjust_pending = false;  // a reload's settings wait for it to exit
   bool resting = false;  // not watched for a while after a failure
   bool accept_failing = false;  // accept(2) has been failing (logged once)
   bool adopted = false;  // passed by the service manager, which owns its file

@@ -6,6 +6,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -149,7 +150,9 @@ bool CopyEnvironment(const SpawnPlan& plan, Spawner::Slot& slot) {
 
 // Made before the listeners, so that the handoffs are low descriptors.
 Spawner::Spawner(UniqueFd dev_null, bool concurrent)
-    : dev_null_(std::move(dev_null)), concurrent_(concurrent && raw::kAvailable) {
+    : dev_null_(std::move(dev_null)),
+      concurrent_(concurrent && raw::kAvailable),
+      dumpable_(prctl(PR_GET_DUMPABLE) == 1) {
   keep_below_ = dev_null_.get() + 1;
   for (size_t i = 0; i < kHandoffs; ++i) {
     handoffs_.emplace_back(fcntl(dev_null_.get(), F_DUPFD_CLOEXEC, 3));
@@ -173,6 +176,7 @@ void Spawner::Flush() {
     dup3(dev_null_.get(), handoffs_[i].get(), O_CLOEXEC);
   }
   pending_.clear();
+  RestoreDumpable();
 }
 
 // A child made with CLONE_FILES shares our descriptor table until its
@@ -188,8 +192,19 @@ void Spawner::AwaitUnshared(Slot* slot) {
   while (!done()) syscall(SYS_futex, &slot->unshared, FUTEX_WAIT, 0, &ms);
 }
 
+namespace {
+// Each slot is mapped with an inaccessible page below it, where its stack
+// would overflow into: a child that overflows dies of SIGSEGV instead of
+// corrupting the neighbouring slot.
+size_t PageSize() {
+  static const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  return page;
+}
+}  // namespace
+
 Spawner::~Spawner() {
-  for (Slot* slot : slots_) munmap(slot, sizeof(Slot));
+  for (Slot* slot : slots_)
+    munmap(reinterpret_cast<char*>(slot) - PageSize(), PageSize() + sizeof(Slot));
 }
 
 // A slot no child is using: its tid was cleared by the kernel and any
@@ -203,10 +218,15 @@ Spawner::Slot* Spawner::FreeSlot() {
       return slot;
     }
   }
-  void* memory = mmap(nullptr, sizeof(Slot), PROT_READ | PROT_WRITE,
-                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+  char* memory = static_cast<char*>(mmap(nullptr, PageSize() + sizeof(Slot),
+                                          PROT_READ | PROT_WRITE,
+                                          MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0));
   if (memory == MAP_FAILED) return nullptr;
-  Slot* slot = new (memory) Slot;
+  if (mprotect(memory, PageSize(), PROT_NONE) != 0) {
+    munmap(memory, PageSize() + sizeof(Slot));
+    return nullptr;
+  }
+  Slot* slot = new (memory + PageSize()) Slot;
   slots_.push_back(slot);
   return slot;
 }
@@ -242,7 +262,19 @@ pid_t Spawner::Spawn(const SpawnPlan& plan, int socket) {
   }
   slot->pid = pid;
   if (share) pending_.push_back(slot);
+  // The child's change of user makes the memory it shares with superd
+  // non-dumpable (the kernel's guard against ptrace by that user);
+  // superd's own dumpability is given back once no child shares it.
+  dumpable_lost_ = dumpable_lost_ || plan.credentials() != nullptr;
   return pid;
+}
+
+void Spawner::RestoreDumpable() {
+  if (!dumpable_lost_ || !dumpable_) return;
+  for (const Slot* slot : slots_)
+    if (__atomic_load_n(&slot->tid, __ATOMIC_ACQUIRE) != 0) return;  // not yet exec'd
+  prctl(PR_SET_DUMPABLE, 1);
+  dumpable_lost_ = false;
 }
 
 std::optional<SpawnFailure> Spawner::TakeFailure(pid_t pid) {

@@ -59,9 +59,15 @@ class Spawner {
   // How many spawns may share the descriptor table between flushes.
   static constexpr size_t kHandoffs = 32;
 
-  // Why `pid`, which exited with status 127, did not exec; nullopt when it
-  // did (the program itself exited 127).
+  // Why `pid`, reaped, did not exec; nullopt when it did (a program that
+  // itself exits 127 is no failure). Call for every child reaped: a child
+  // killed after it recorded its failure, before it could exit, would
+  // otherwise keep its slot forever.
   std::optional<SpawnFailure> TakeFailure(pid_t pid);
+  // Makes superd dumpable again once no child that changed its user still
+  // shares superd's memory (see Spawn). Called at each Flush; call it when
+  // children are reaped too.
+  void RestoreDumpable();
 
   struct Slot;
 
@@ -75,6 +81,8 @@ class Spawner {
   std::vector<std::unique_ptr<SpawnPlan>> retired_;
   int keep_below_ = 0;      // the child's private table keeps fds below this
   bool concurrent_;
+  bool dumpable_;              // superd was dumpable when it started
+  bool dumpable_lost_ = false;  // a child changed its user since
   std::vector<Slot*> slots_;  // mmap()ed; grows with spawns in flight
   size_t next_ = 0;
 };

@@ -518,11 +518,11 @@ void Supervisor::Reap() {
       state.admission.Ended(instance->admitted.source);
       ScheduleSweep(state);
     }
-    std::optional<SpawnFailure> failure;
-    if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
-      failure = spawner_->TakeFailure(pid);
+    const std::optional<SpawnFailure> failure = spawner_->TakeFailure(pid);
     if (Listener* l = instance->waited.get()) {
       l->busy = false;
+      if (std::exchange(l->adjust_pending, false) && l->owner && l->fd)
+        AdjustListener(l->fd.get(), *l->owner->service);
       if (failure && l->fd) Rest(*l, kSpawnFailureBackoff);
       if (!was_full && l->owner && l->owner != &state)
         Refresh(*l->owner);  // moved to another service by a reload
@@ -535,6 +535,7 @@ void Supervisor::Reap() {
     }
     if (!was_full) Refresh(state);
   }
+  spawner_->RestoreDumpable();
   if (was_full) {
     full_logged_ = false;
     RefreshAll();
@@ -699,8 +700,11 @@ void Supervisor::Commit(std::shared_ptr<const ServiceTable> table,
         ++opened;
         continue;
       }
-      ++kept;  // the new settings apply to the socket superd keeps
-      AdjustListener(l.fd.get(), service);
+      ++kept;  // the new settings apply to the socket superd keeps, but
+      // not under a wait program that still uses it (its blocking mode is
+      // that program's too): once it exits.
+      l.adjust_pending = l.busy;
+      if (!l.busy) AdjustListener(l.fd.get(), service);
     }
     services_.push_back(std::move(state));
   }

@@ -10,6 +10,9 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
+#include <sstream>
+#include <tuple>
 #include <cstring>
 #include <vector>
 
@@ -251,6 +254,113 @@ TEST(FailedFork, ClientsWaitInTheBacklogWhileNoProcessCanBeCreated) {
     if ((served = ReadUntil(c.get(), "\n").data == "served\n")) break;
   }
   EXPECT_TRUE(served) << superd.Log();
+}
+
+// Issue 10, fault 11 (a reload's settings under a wait program): a reload
+// that turns a kept wait socket into a nowait one set O_NONBLOCK on the
+// socket the running wait program still accepts on (they share its open
+// file description), so its blocking accept(2) failed with EAGAIN. The
+// new mode waits for the program to exit.
+TEST(WaitSocket, AReloadToNowaitLeavesTheRunningProgramsSocketBlocking) {
+  Superd superd;
+  const std::string listen = "127.0.0.1:" + std::to_string(PickPort());
+  const uint16_t port = static_cast<uint16_t>(std::stoi(listen.substr(10)));
+  superd.WriteTable("services:\n" + ServiceEntry("svc", listen, HelperBinary("wait-accept"),
+                                                "    wait: true\n"
+                                                "    args: [\"--mode\", \"5000\"]\n"));
+  ASSERT_TRUE(superd.Start());
+  const auto ask = [&] {
+    Fd c = ConnectTcp("127.0.0.1", port);
+    return c ? ReadAll(c.get()).data : std::string();
+  };
+  const std::string first = ask();
+  ASSERT_NE(first.find(" served=1 nonblock=0\n"), std::string::npos) << first;
+  superd.WriteTable("services:\n" + ServiceEntry("svc", listen, ServiceBinary("echo")));
+  ASSERT_EQ(kill(superd.pid(), SIGHUP), 0);
+  ASSERT_TRUE(superd.WaitForLog("^info: superd: reloaded")) << superd.Log();
+  // The wait program still holds the socket and accepts this one itself.
+  const std::string second = ask();
+  EXPECT_NE(second.find(" served=2 nonblock=0\n"), std::string::npos)
+      << "the running wait program's socket changed under it: " << second;
+  // Once it exits, superd accepts (nowait) and echo answers.
+  ASSERT_TRUE(superd.WaitForLog("^info: svc: pid [0-9]+ exited with status 0", 15s))
+      << superd.Log();
+  Fd c = ConnectTcp("127.0.0.1", port);
+  ASSERT_TRUE(c);
+  EXPECT_EQ(Exchange(c.get(), "now nowait\n").data, "now nowait\n") << superd.Log();
+}
+
+// Issue 10, fault 11 (core dumps): a child that switches to its service's
+// user while it still shares superd's memory makes that memory
+// non-dumpable (the kernel's guard against ptrace by that user), and it
+// stayed so: superd lost its core dumps for good. It is dumpable again once
+// the child has exec'd. Seen from outside as the owner of superd's /proc
+// files, root for a non-dumpable process: so superd runs as an unused uid
+// with CAP_SETUID and CAP_SETGID, from a copy that uid can reach.
+TEST(CoreDumps, SuperdStaysDumpableAfterAChildChangedItsUser) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root to run superd as another uid";
+  Superd superd;
+  ASSERT_EQ(chmod(superd.dir().c_str(), 0755), 0);
+  const std::string binary = superd.WriteFile("superd", ReadFile(SuperdBinary()), 0755);
+  const uint16_t port = PickPort();
+  superd.WriteTable("services:\n" +
+                    ServiceEntry("other", "127.0.0.1:" + std::to_string(port), "/bin/true",
+                                 "    user: \"54322\"\n    group: \"54322\"\n"));
+  StartOptions options;
+  options.wrapper = {"/bin/sh", "-c",
+                     "shift; exec /usr/bin/setpriv --reuid=54321 --regid=54321 --clear-groups "
+                     "--inh-caps=+setuid,+setgid --ambient-caps=+setuid,+setgid \"$0\" \"$@\"",
+                     binary};
+  ASSERT_TRUE(superd.Start(options));
+  const std::string environ = "/proc/" + std::to_string(superd.pid()) + "/environ";
+  const auto owner = [&] {
+    struct stat st {};
+    return stat(environ.c_str(), &st) == 0 ? static_cast<long>(st.st_uid) : -1L;
+  };
+  ASSERT_EQ(owner(), 54321) << "superd is not dumpable to begin with";
+  {
+    Fd c = ConnectTcp("127.0.0.1", port);
+    ASSERT_TRUE(c);
+    EXPECT_TRUE(ReadAll(c.get()).eof);
+  }
+  ASSERT_TRUE(superd.WaitForLog("^info: other: pid [0-9]+ exited with status 0 "))
+      << superd.Log();
+  EXPECT_EQ(owner(), 54321) << "superd stayed non-dumpable after its child changed user";
+}
+
+// Issue 10, fault 11 (stacks): the children's stacks had no guard page, so
+// one that overflowed wrote silently into the neighbouring stack. Each
+// stack of superd's children has an inaccessible page below it.
+TEST(ChildStacks, HaveAGuardPageBelowThem) {
+  Superd superd;
+  const uint16_t port = PickPort();
+  superd.WriteTable("services:\n" +
+                    ServiceEntry("echo", "127.0.0.1:" + std::to_string(port), ServiceBinary("echo")));
+  ASSERT_TRUE(superd.Start());
+  {
+    Fd c = ConnectTcp("127.0.0.1", port);
+    ASSERT_TRUE(c);
+    EXPECT_EQ(Exchange(c.get(), "x\n").data, "x\n");
+  }
+  // /proc/PID/maps: "start-end perms offset dev inode [path]". The slot is
+  // an anonymous read-write mapping made for the child; below it, a page
+  // that allows nothing, adjacent.
+  std::istringstream maps(ReadFile("/proc/" + std::to_string(superd.pid()) + "/maps"));
+  std::vector<std::tuple<unsigned long, unsigned long, std::string, bool>> regions;
+  for (std::string line; std::getline(maps, line);) {
+    unsigned long start = 0, end = 0;
+    char perms[8] = {};
+    if (sscanf(line.c_str(), "%lx-%lx %7s", &start, &end, perms) != 3) continue;
+    const bool anonymous = line.find('/') == std::string::npos && line.find('[') == std::string::npos;
+    regions.emplace_back(start, end, perms, anonymous);
+  }
+  int guarded = 0;
+  for (size_t i = 1; i < regions.size(); ++i) {
+    const auto& [gs, ge, gp, ganon] = regions[i - 1];
+    const auto& [s, e, p, anon] = regions[i];
+    if (ge == s && gp == "---p" && ge - gs == 4096 && p == "rw-p" && anon && ganon) ++guarded;
+  }
+  EXPECT_GE(guarded, 1) << "no stack with a guard page in superd's maps";
 }
 
 }  // namespace

@@ -3,18 +3,24 @@
 // "pid=N served=K\n" (K counts from 1) and closes it, and exits 0 once no
 // connection arrived for IDLE_MS milliseconds (default 1500).
 //
-//   superd-test-wait-accept [IDLE_MS]
+//   superd-test-wait-accept [--mode] [IDLE_MS]
 //
+// --mode adds " nonblock=B" to each answer: whether fd 0 was in
+// non-blocking mode (O_NONBLOCK) when the connection was accepted.
 // Exits 3 if fd 0 is not a listening socket.
+#include <fcntl.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 
 int main(int argc, char** argv) {
+  const bool mode = argc > 1 && std::strcmp(argv[1], "--mode") == 0;
+  if (mode) --argc, ++argv;
   const int idle_ms = argc > 1 ? std::atoi(argv[1]) : 1500;
   int listening = 0;
   socklen_t len = sizeof listening;
@@ -31,8 +37,9 @@ int main(int argc, char** argv) {
       --served;
       continue;
     }
-    const std::string answer = "pid=" + std::to_string(getpid()) +
-                               " served=" + std::to_string(served) + "\n";
+    std::string answer = "pid=" + std::to_string(getpid()) + " served=" + std::to_string(served);
+    if (mode) answer += (fcntl(0, F_GETFL) & O_NONBLOCK) ? " nonblock=1" : " nonblock=0";
+    answer += "\n";
     (void)!write(conn, answer.data(), answer.size());
     close(conn);
   }
