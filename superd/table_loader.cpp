@@ -1,5 +1,6 @@
 #include "table_loader.hpp"
 
+#include <fcntl.h>
 #include <grp.h>
 #include <sys/resource.h>
 #include <pwd.h>
@@ -12,11 +13,9 @@
 #include <tuple>
 #include <cerrno>
 #include <cstring>
-#include <fstream>
 #include <map>
 #include <set>
 #include <unordered_map>
-#include <sstream>
 
 #include "values.hpp"
 
@@ -60,6 +59,16 @@ const std::set<std::string> kServiceKeys = {
 
 // More would not fit the spawner's per-child environment (spawner.cpp).
 constexpr size_t kMaxEnv = 1000;
+// Bounds that keep a table's memory and load time in proportion: a
+// 10,000-service table is about 1 MiB.
+constexpr size_t kMaxTableBytes = 16 << 20;
+constexpr size_t kMaxServices = 100'000;
+// What execve(2) takes: one string of at most MAX_ARG_STRLEN (32 pages),
+// all of them, with their pointers, within ARG_MAX. superd's own variables
+// take at most this much besides `env` (PATH, SUPERD_SERVICE and the
+// per-connection ones, each in a slot of 80 bytes).
+constexpr size_t kMaxArgString = 32 * 4096;
+constexpr size_t kOwnEnvBytes = 64 + 12 * 80;
 
 Position Pos(const YAML::Node& node) {
   const YAML::Mark mark = node.Mark();
@@ -131,6 +140,7 @@ class Loader {
   void LoadEnv(const Entry& e, Service& service);
   void LoadDirectory(const Entry& e, Service& service);
   void LoadPolicy(const Entries& entries, Service& service);
+  void CheckExecSize(const Entries& entries, const Service& service);
   void LoadSourcePrefix(const Entry& e, SourcePrefix& out);
   void LoadRate(const std::string& key, const Entry& e, Rate& out);
   std::shared_ptr<const CidrSet> LoadCidrs(const std::string& key, const Entry& e);
@@ -276,6 +286,11 @@ void Loader::Load(const YAML::Node& root, ServiceTable& table) {
               std::string(KindName(body)));
     return;
   }
+  if (body.size() > kMaxServices) {
+    Error(Pos(*services), "services: " + std::to_string(body.size()) + " services, more than " +
+                              std::to_string(kMaxServices));
+    return;
+  }
   std::vector<Position> where;  // of each service's name
   for (auto& [name, e] : ReadMap(body, {}, "services")) {
     Service service;
@@ -339,6 +354,7 @@ void Loader::LoadSettings(const std::string& what, Position at,
     Error(at, what + ": missing required key 'program'");
   LoadCredentials(entries, service);
   if (auto* e = find("env")) LoadEnv(*e, service);
+  CheckExecSize(entries, service);
   if (auto* e = find("working_directory")) LoadDirectory(*e, service);
   if (auto* e = find("umask")) {
     std::string text;
@@ -364,6 +380,34 @@ void Loader::LoadSettings(const std::string& what, Position at,
                               text + "'");
     }
   }
+}
+
+// An argument list or environment execve(2) would refuse (E2BIG) fails
+// every spawn: it is a load error, at `args` (or `env`).
+void Loader::CheckExecSize(const Entries& entries, const Service& service) {
+  const Entry* at = entries.Find("args") ? entries.Find("args") : entries.Find("env");
+  if (at == nullptr) return;
+  const std::string key = entries.Find("args") ? "args" : "env";
+  size_t total = kOwnEnvBytes + service.name.size() + service.program.size() + 1;
+  const auto add = [&](const std::string& text, const std::string& what) {
+    if (text.size() + 1 > kMaxArgString) {
+      Error(Pos(*at), key + ": " + what + " is " + std::to_string(text.size()) +
+                          " bytes, more than the kernel takes for one (" +
+                          std::to_string(kMaxArgString - 1) + ", MAX_ARG_STRLEN)");
+      return false;
+    }
+    total += text.size() + 1 + sizeof(char*);
+    return true;
+  };
+  for (size_t i = 0; i < service.args.size(); ++i)
+    if (!add(service.args[i], "argument " + std::to_string(i + 1))) return;
+  for (const auto& [name, value] : service.env)
+    if (!add(name + "=" + value, "variable " + name)) return;
+  const size_t limit = static_cast<size_t>(std::max(sysconf(_SC_ARG_MAX), 4096L));
+  if (total > limit)
+    Error(Pos(*at), key + ": the program's arguments and environment take " +
+                        std::to_string(total) + " bytes, more than the kernel's limit of " +
+                        std::to_string(limit) + " (ARG_MAX)");
 }
 
 void Loader::LoadPolicy(const Entries& entries, Service& service) {
@@ -716,6 +760,12 @@ void Loader::CheckEndpointsUnique(const ServiceTable& table,
 
 LoadResult ParseTable(const std::string& text, const std::string& path) {
   LoadResult result{std::nullopt, Diagnostics(path)};
+  if (text.size() > kMaxTableBytes) {
+    result.diagnostics.Error({1, 1}, "the table is " + std::to_string(text.size()) +
+                                         " bytes, more than " +
+                                         std::to_string(kMaxTableBytes >> 20) + " MiB");
+    return result;
+  }
   ServiceTable table;
   table.path = path;
   try {
@@ -729,17 +779,36 @@ LoadResult ParseTable(const std::string& text, const std::string& path) {
   return result;
 }
 
+// Reads only a regular file, without waiting (a FIFO put at the path would
+// hold the load forever), and no more than a table may hold.
 LoadResult LoadTable(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) {
+  const auto failed = [&path](const std::string& why) {
     LoadResult result{std::nullopt, Diagnostics(path)};
-    result.diagnostics.Error({}, std::string("unable to read the table: ") +
-                                     strerror(errno));
+    result.diagnostics.Error({}, why);
     return result;
+  };
+  const int fd = open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return failed(std::string("unable to read the table: ") + strerror(errno));
+  struct stat st;
+  std::string text;
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    close(fd);
+    return failed("unable to read the table: not a regular file");
   }
-  std::stringstream text;
-  text << in.rdbuf();
-  return ParseTable(text.str(), path);
+  if (static_cast<size_t>(st.st_size) > kMaxTableBytes) {
+    close(fd);
+    return failed("the table is " + std::to_string(st.st_size) + " bytes, more than " +
+                  std::to_string(kMaxTableBytes >> 20) + " MiB");
+  }
+  char buffer[65536];
+  ssize_t n = 0;
+  while (text.size() <= kMaxTableBytes &&
+         ((n = read(fd, buffer, sizeof buffer)) > 0 || (n < 0 && errno == EINTR)))
+    if (n > 0) text.append(buffer, static_cast<size_t>(n));
+  const int error = n < 0 ? errno : 0;
+  close(fd);
+  if (error != 0) return failed(std::string("unable to read the table: ") + strerror(error));
+  return ParseTable(text, path);
 }
 
 }  // namespace superd

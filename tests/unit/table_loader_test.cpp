@@ -5,6 +5,7 @@
 
 #include <arpa/inet.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
@@ -375,6 +376,65 @@ services:
             "'perhaps'\n"
             "t.yaml:12:3: error: service 'c': missing required key "
             "'listen'\n");
+}
+
+// Issue 10, fault 12: tables too big for their own good. A 100 MB table of
+// 1 kB arguments passed --check, and every exec then failed with E2BIG.
+TEST(ParseTable, ATableLargerThan16MiBIsRefusedBeforeParsing) {
+  const std::string huge = "services: {}\n#" + std::string(16 << 20, 'x') + "\n";
+  const LoadResult r = ParseTable(huge, "t.yaml");
+  EXPECT_FALSE(r.table);
+  EXPECT_EQ(r.diagnostics.FormatAll(), "t.yaml:1:1: error: the table is " +
+                                           std::to_string(huge.size()) +
+                                           " bytes, more than 16 MiB\n");
+}
+
+TEST(ParseTable, ArgumentsExecWouldRefuseAreALoadError) {
+  const std::string long_arg(200 * 1024, 'a');
+  LoadResult r = ParseTable("services:\n  s:\n    listen: \"127.0.0.1:7\"\n"
+                            "    program: /bin/cat\n    args: [\"" + long_arg + "\"]\n",
+                            "t.yaml");
+  EXPECT_EQ(r.diagnostics.FormatAll(),
+            "t.yaml:5:11: error: args: argument 1 is 204800 bytes, more than the kernel takes "
+            "for one (131071, MAX_ARG_STRLEN)\n");
+  std::string many = "services:\n  s:\n    listen: \"127.0.0.1:7\"\n    program: /bin/cat\n"
+                     "    args:\n";
+  for (int i = 0; i < 3000; ++i) many += "      - \"" + std::string(1000, 'b') + "\"\n";
+  r = ParseTable(many, "t.yaml");
+  EXPECT_NE(r.diagnostics.FormatAll().find(
+                "t.yaml:6:7: error: args: the program's arguments and environment take "),
+            std::string::npos)
+      << r.diagnostics.FormatAll();
+  EXPECT_NE(r.diagnostics.FormatAll().find("(ARG_MAX)"), std::string::npos);
+  r = ParseTable("services:\n  s:\n    listen: \"127.0.0.1:7\"\n    program: /bin/cat\n"
+                 "    env: {BIG: \"" + long_arg + "\"}\n",
+                 "t.yaml");
+  EXPECT_EQ(r.diagnostics.FormatAll(),
+            "t.yaml:5:10: error: env: variable BIG is 204804 bytes, more than the kernel takes "
+            "for one (131071, MAX_ARG_STRLEN)\n");
+}
+
+TEST(ParseTable, MoreThan100000ServicesAreALoadError) {
+  std::string text = "services: {";
+  for (int i = 0; i <= 100'000; ++i) text += "s" + std::to_string(i) + ": {}, ";
+  text += "}\n";
+  const LoadResult r = ParseTable(text, "t.yaml");
+  EXPECT_EQ(r.diagnostics.FormatAll(),
+            "t.yaml:1:11: error: services: 100001 services, more than 100000\n");
+}
+
+// A FIFO put where the table was would hold a load (and, before reloads
+// left the loop, superd) forever: only a regular file is read.
+TEST(LoadTable, OnlyARegularFileIsRead) {
+  char dir[] = "/tmp/superd-unit-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  const std::string fifo = std::string(dir) + "/table.yaml";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  const LoadResult r = LoadTable(fifo);
+  EXPECT_EQ(r.diagnostics.FormatAll(),
+            fifo + ": error: unable to read the table: not a regular file\n");
+  unlink(fifo.c_str());
+  rmdir(dir);
 }
 
 TEST(ParseTable, ATableIsReturnedOnlyWithoutDiagnostics) {
