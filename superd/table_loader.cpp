@@ -385,6 +385,7 @@ void Loader::LoadSettings(const std::string& what, Position at,
 // An argument list or environment execve(2) would refuse (E2BIG) fails
 // every spawn: it is a load error, at `args` (or `env`).
 void Loader::CheckExecSize(const Entries& entries, const Service& service) {
+  if (service.disabled) return;  // never executed
   const Entry* at = entries.Find("args") ? entries.Find("args") : entries.Find("env");
   if (at == nullptr) return;
   const std::string key = entries.Find("args") ? "args" : "env";

@@ -37,7 +37,11 @@ class Contract : public ::testing::Test {
     port_ = PickPort();
     superd_.WriteTable(
         "services:\n" +
-        ServiceEntry("contract", "127.0.0.1:" + std::to_string(port_), HelperBinary("contract"),
+        ServiceEntry("contract", "127.0.0.1:" + std::to_string(port_),
+                     // run as another user: where that user can reach it
+                     extra.find("user:") != std::string::npos
+                         ? superd_.CopyForOtherUsers(HelperBinary("contract"))
+                         : HelperBinary("contract"),
                      extra) +
         (BallastSockets() > 0
              ? BallastServices(superd_.dir(), BallastSockets(), kBallastHeapMiB)

@@ -218,8 +218,7 @@ TEST(SlowReload, ALookupThatNeverEndsStallsNeitherServicesNorTheStop) {
 TEST(FailedFork, ClientsWaitInTheBacklogWhileNoProcessCanBeCreated) {
   if (geteuid() != 0) GTEST_SKIP() << "needs root to run superd as another uid";
   Superd superd;
-  ASSERT_EQ(chmod(superd.dir().c_str(), 0755), 0);
-  const std::string binary = superd.WriteFile("superd", ReadFile(SuperdBinary()), 0755);
+  const std::string binary = superd.CopyForOtherUsers(SuperdBinary());
   const uint16_t port = PickPort();
   superd.WriteTable("services:\n" +
                     ServiceEntry("held", "127.0.0.1:" + std::to_string(port), "/bin/sh",
@@ -300,8 +299,7 @@ TEST(WaitSocket, AReloadToNowaitLeavesTheRunningProgramsSocketBlocking) {
 TEST(CoreDumps, SuperdStaysDumpableAfterAChildChangedItsUser) {
   if (geteuid() != 0) GTEST_SKIP() << "needs root to run superd as another uid";
   Superd superd;
-  ASSERT_EQ(chmod(superd.dir().c_str(), 0755), 0);
-  const std::string binary = superd.WriteFile("superd", ReadFile(SuperdBinary()), 0755);
+  const std::string binary = superd.CopyForOtherUsers(SuperdBinary());
   const uint16_t port = PickPort();
   superd.WriteTable("services:\n" +
                     ServiceEntry("other", "127.0.0.1:" + std::to_string(port), "/bin/true",

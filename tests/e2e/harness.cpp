@@ -272,6 +272,12 @@ std::string Superd::WriteFile(const std::string& name, const std::string& conten
   return path;
 }
 
+std::string Superd::CopyForOtherUsers(const std::string& binary) {
+  chmod(dir_.c_str(), 0755);
+  const std::string name = binary.substr(binary.rfind('/') + 1);
+  return WriteFile(name, ReadFile(binary), 0755);
+}
+
 ::testing::AssertionResult Superd::Start(const StartOptions& options) {
   if (!reaped_) return ::testing::AssertionFailure() << "superd already running";
   std::vector<std::string> args = options.wrapper;

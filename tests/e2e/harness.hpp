@@ -134,6 +134,10 @@ class Superd {
   // Writes dir/NAME with `mode`; returns its path.
   std::string WriteFile(const std::string& name, const std::string& content,
                         mode_t mode = 0644);
+  // A copy of `binary` in dir(), which becomes readable and searchable by
+  // everyone: for a program run as another user, who may not reach the
+  // build tree (a clone in root's home is mode 0700). Its path.
+  std::string CopyForOtherUsers(const std::string& binary);
 
   // `superd -c TABLE ARGS...` with stderr to log_path(); by default waits for
   // the ready line. Fails (with the log) if superd exits first.
