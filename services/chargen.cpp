@@ -2,8 +2,9 @@
 // sends 72-character lines rotating through the 95 printable ASCII characters,
 // each terminated by CRLF, until the client goes away (then exits 0, quietly).
 // Line i holds the 72 characters starting at character i mod 95, wrapping around.
-// As a udp wait service it answers every datagram with one datagram of a random
-// length between 0 and 512 characters cut from that same pattern.
+// As a udp wait service it answers every datagram that svc::refuse_sender lets
+// through with one datagram of a random length between 0 and 512 characters
+// cut from that same pattern.
 #include <random>
 
 #include "service.hpp"

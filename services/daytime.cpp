@@ -1,7 +1,8 @@
 // daytime - the Daytime Protocol (RFC 867), a sample service of superd:
 // sends one line with the current local date and time, e.g.
 // "Tuesday, November 24, 2026 13:09:56 CET\r\n", then closes.
-// As a udp wait service it answers every datagram with that line.
+// As a udp wait service it answers every datagram with that line, except those
+// svc::refuse_sender drops.
 #include <ctime>
 
 #include "service.hpp"

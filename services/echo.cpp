@@ -1,6 +1,7 @@
 // echo - the Echo Protocol (RFC 862), a sample service of superd:
 // copies its input to its output byte for byte until end of input.
-// As a udp wait service it sends every datagram back to its sender.
+// As a udp wait service it sends every datagram back to its sender, unless
+// svc::refuse_sender drops it (a privileged source port, for one).
 #include "service.hpp"
 
 static void stream() {

@@ -1,11 +1,14 @@
 // service.hpp - plumbing shared by the sample stdio services of superd
 // (see SPEC.md, "Sample services"): error reporting, byte-exact stream
 // reading and writing, and the datagram mode every service offers when fd 0
-// is a datagram socket (a udp wait service).
+// is a datagram socket (a udp wait service), which never answers a sender
+// that could turn it into a reflector (refuse_sender) and never exits
+// because one datagram could not be answered.
 #pragma once
 
 #include <cerrno>
 #include <csignal>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -14,6 +17,7 @@
 #include <string_view>
 #include <vector>
 
+#include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -107,11 +111,62 @@ inline bool has_return_address(const sockaddr_storage& from, socklen_t len) {
     return from.ss_family != AF_UNIX || len > offsetof(sockaddr_un, sun_path);
 }
 
-// Answers each datagram on fd 0 to its sender with reply(request);
-// returns after 10 seconds without a datagram.
+// Whether an IPv4 source address (host byte order) is no single host to
+// answer: 0.0.0.0/8 ("this network"), multicast (224.0.0.0/4) and
+// 255.0.0.0/8 (the limited broadcast among them), as OpenBSD inetd. OpenBSD
+// also refuses 127.0.0.0/8, as a forged local source; here it is answered:
+// Linux already drops those that arrive from outside, and refusing them
+// would refuse every local client.
+// Nor is the list of local broadcast addresses needed: without SO_BROADCAST
+// the kernel refuses to send to one (EACCES).
+inline bool bad_ipv4_source(std::uint32_t addr) {
+    const std::uint32_t first = addr >> 24;
+    return first == 0 || first == 255 || (addr & 0xf0000000u) == 0xe0000000u;
+}
+
+// The senders a sample service never answers: OpenBSD inetd's dg_badinput
+// (usr.sbin/inetd/inetd.c). A reply to a privileged source port (below
+// IPPORT_RESERVED, 1024) could go to another service that answers every
+// datagram, and the two would answer each other for ever (echo and chargen:
+// CVE-1999-0103); one to port 2049 would hand an NFS server bytes of the
+// sender's choice from our privileged port, which it trusts; port 0 asks for
+// no reply (RFC 768) and cannot take one. IPv4-mapped IPv6 sources (IPv4
+// clients of a dual-stack socket) get the IPv4 rule; OpenBSD drops them all
+// because it never delivers IPv4 to an IPv6 socket. Local (AF_UNIX) senders
+// cannot be reflected off: only the return address is required of them.
+inline bool refuse_sender(const sockaddr_storage& from, socklen_t len) {
+    constexpr std::uint16_t nfs_port = 2049;
+    std::uint16_t port = 0;
+    if (from.ss_family == AF_INET) {
+        if (len < sizeof(sockaddr_in)) return true;
+        const auto& in = reinterpret_cast<const sockaddr_in&>(from);
+        if (bad_ipv4_source(ntohl(in.sin_addr.s_addr))) return true;
+        port = ntohs(in.sin_port);
+    } else if (from.ss_family == AF_INET6) {
+        if (len < sizeof(sockaddr_in6)) return true;
+        const auto& in6 = reinterpret_cast<const sockaddr_in6&>(from);
+        const in6_addr& a = in6.sin6_addr;
+        if (IN6_IS_ADDR_MULTICAST(&a) || IN6_IS_ADDR_UNSPECIFIED(&a)) return true;
+        if (IN6_IS_ADDR_V4MAPPED(&a)) {
+            std::uint32_t v4;
+            std::memcpy(&v4, &a.s6_addr[12], sizeof v4);
+            if (bad_ipv4_source(ntohl(v4))) return true;
+        }
+        port = ntohs(in6.sin6_port);
+    } else {
+        return !has_return_address(from, len);
+    }
+    return port < IPPORT_RESERVED || port == nfs_port;
+}
+
+// Answers each datagram on fd 0 to its sender with reply(request), except
+// those refuse_sender() drops; returns after 10 seconds without a datagram.
+// A datagram that cannot be answered is lost, never the service: the first
+// such failure that is not transient() is reported once on stderr.
 inline void serve_datagrams(Reply (*reply)(std::string_view request)) {
     constexpr int idle_ms = 10'000;
     std::vector<char> buf(65536);
+    bool send_failure_reported = false;
     for (;;) {
         pollfd p{0, POLLIN, 0};
         int ready = poll(&p, 1, idle_ms);
@@ -128,12 +183,14 @@ inline void serve_datagrams(Reply (*reply)(std::string_view request)) {
             if (transient(errno)) continue;
             fail("receive");
         }
-        if (!has_return_address(from, len)) continue;
+        if (refuse_sender(from, len)) continue;
         Reply answer = reply(std::string_view(buf.data(), static_cast<size_t>(got)));
         if (answer && sendto(0, answer->data(), answer->size(), MSG_DONTWAIT,
                              reinterpret_cast<const sockaddr*>(&from), len) < 0 &&
-            !transient(errno))
-            fail("send");
+            !transient(errno) && !send_failure_reported) {
+            send_failure_reported = true;
+            std::fprintf(stderr, "%s: unable to send: %s\n", program_name, std::strerror(errno));
+        }
     }
 }
 

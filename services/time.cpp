@@ -1,6 +1,7 @@
 // time - the Time Protocol (RFC 868), a sample service of superd:
 // sends the current time as 32-bit big-endian seconds since 1900-01-01 00:00 UTC,
-// then closes. As a udp wait service it answers every datagram with those 4 bytes.
+// then closes. As a udp wait service it answers every datagram with those 4 bytes,
+// except those svc::refuse_sender drops.
 #include <cstdint>
 #include <ctime>
 

@@ -1,9 +1,15 @@
 // The sample services, each over TCP and UDP, checked against its RFC:
 // echo (862), discard (863), chargen (864), daytime (867), time (868).
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <ctime>
+#include <iostream>
+#include <random>
 
 #include "harness.hpp"
 
@@ -289,6 +295,186 @@ TEST_F(SampleServices, EchoUdpAnswersTheEmptyAndTheLargestDatagram) {
     ASSERT_TRUE(answer) << "no answer to " << payload.size() << " bytes";
     EXPECT_TRUE(*answer == payload) << payload.size() << " bytes not echoed exactly";
   }
+}
+
+// --- udp sources a sample service must not answer (CVE-1999-0103) --------------
+
+// The services that answer a datagram; discard never does.
+const char* const kAnswering[] = {"echo", "chargen", "daytime", "time"};
+
+// A udp socket bound to ip:port, for sending from a chosen source port;
+// port 0 lets the kernel choose. errno is kept when it is empty.
+Fd UdpBound(const std::string& ip, uint16_t port) {
+  sockaddr_storage ss;
+  socklen_t len;
+  if (!FillInet(ip, port, &ss, &len)) return Fd();
+  Fd fd(socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  if (fd && bind(fd.get(), reinterpret_cast<sockaddr*>(&ss), len) != 0) {
+    const int err = errno;
+    fd.Reset();
+    errno = err;
+  }
+  return fd;
+}
+
+// A udp socket on ip and a free privileged port (below 1024) drawn at random;
+// empty, with the reason in *why, when none can be bound (not root, all taken).
+Fd UdpFromPrivilegedPort(const std::string& ip, std::string* why) {
+  std::mt19937 rng(static_cast<unsigned>(getpid()) ^ static_cast<unsigned>(time(nullptr)));
+  std::uniform_int_distribution<int> dist(600, 1023);
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    Fd fd = UdpBound(ip, static_cast<uint16_t>(dist(rng)));
+    if (fd) return fd;
+    *why = std::string("unable to bind a privileged udp port on ") + ip + ": " +
+           std::strerror(errno);
+    if (errno != EADDRINUSE) break;
+  }
+  return Fd();
+}
+
+// Sends `data` from `fd` to ip:port.
+bool SendTo(int fd, const std::string& ip, uint16_t port, std::string_view data) {
+  sockaddr_storage ss;
+  socklen_t len;
+  return FillInet(ip, port, &ss, &len) &&
+         sendto(fd, data.data(), data.size(), 0, reinterpret_cast<sockaddr*>(&ss), len) ==
+             static_cast<ssize_t>(data.size());
+}
+
+// The source port of the next datagram waiting on `fd` within `wait`, if any.
+std::optional<uint16_t> AnsweredBy(int fd, std::chrono::milliseconds wait) {
+  if (!Readable(fd, wait)) return std::nullopt;
+  char buf[65536];
+  sockaddr_storage from{};
+  socklen_t len = sizeof from;
+  if (recvfrom(fd, buf, sizeof buf, MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&from), &len) < 0)
+    return std::nullopt;
+  return from.ss_family == AF_INET6 ? ntohs(reinterpret_cast<sockaddr_in6*>(&from)->sin6_port)
+                                    : ntohs(reinterpret_cast<sockaddr_in*>(&from)->sin_port);
+}
+
+// A datagram from an ordinary client of ip:port is answered. A service takes
+// its datagrams in order from one socket, so once this answer is back, every
+// datagram sent to it before has been dealt with.
+::testing::AssertionResult StillAnswers(const std::string& ip, uint16_t port) {
+  Fd u = UdpSocket(ip, port);
+  if (!u || send(u.get(), "ok?", 3, 0) != 3)
+    return ::testing::AssertionFailure() << "unable to send to " << ip << ":" << port;
+  if (!ReceiveDatagram(u.get()))
+    return ::testing::AssertionFailure() << "no answer to an ordinary client at " << ip << ":"
+                                         << port;
+  return ::testing::AssertionSuccess();
+}
+
+TEST_F(SampleServices, UdpServicesDoNotAnswerPrivilegedSourcePortsOrNfs) {
+  // Answering a privileged port is how two of these services are set talking
+  // to each other for ever (echo <-> chargen, CVE-1999-0103); answering 2049
+  // hands an NFS server bytes of the sender's choice from our privileged port.
+  // OpenBSD inetd's dg_badinput refuses both.
+  std::string why;
+  Fd privileged = UdpFromPrivilegedPort("127.0.0.1", &why);
+  if (!privileged) GTEST_SKIP() << why;
+  std::vector<std::pair<std::string, Fd>> senders;
+  senders.emplace_back("privileged port " + std::to_string(LocalPort(privileged.get())),
+                       std::move(privileged));
+  // 2049 may be held by an NFS server or by this test in another build: then
+  // only the privileged port is checked.
+  if (Fd nfs = UdpBound("127.0.0.1", 2049))
+    senders.emplace_back("port 2049 (NFS)", std::move(nfs));
+  else
+    std::cout << "[ NOTE ] port 2049 not checked: " << std::strerror(errno) << "\n";
+
+  for (const auto& [from, fd] : senders)
+    for (const char* name : kAnswering)
+      ASSERT_TRUE(SendTo(fd.get(), "127.0.0.1", port_[name], "reflect me")) << name;
+  for (const char* name : kAnswering) EXPECT_TRUE(StillAnswers("127.0.0.1", port_[name])) << name;
+  std::map<uint16_t, std::string> service_at;
+  for (const char* name : kAnswering) service_at[port_[name]] = name;
+  for (const auto& [from, fd] : senders)
+    while (const auto port = AnsweredBy(fd.get(), 200ms))
+      ADD_FAILURE() << "udp " << service_at[*port] << " answered a datagram from " << from;
+  // Dropping a datagram is not a reason to stop: one instance served them all.
+  for (const char* name : kAnswering)
+    EXPECT_EQ(superd_.CountLog(std::string("^info: ") + name + "-udp: started pid"), 1u) << name;
+}
+
+// One UDP datagram from 127.0.0.1 port 0 to 127.0.0.1:port, through a raw
+// socket (a normal socket never sends from port 0); the checksum is left out
+// (zero), as IPv4 allows. errno is kept on failure.
+bool SendFromPortZero(int raw, uint16_t port, std::string_view payload) {
+  std::string datagram(8, '\0');
+  const uint16_t dst = htons(port), length = htons(static_cast<uint16_t>(8 + payload.size()));
+  std::memcpy(&datagram[2], &dst, 2);
+  std::memcpy(&datagram[4], &length, 2);
+  datagram += payload;
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  return sendto(raw, datagram.data(), datagram.size(), 0, reinterpret_cast<sockaddr*>(&to),
+                sizeof to) == static_cast<ssize_t>(datagram.size());
+}
+
+TEST_F(SampleServices, UdpServicesOutliveADatagramFromSourcePortZero) {
+  // Port 0 means "no reply expected" (RFC 768), and sendto() to port 0 fails
+  // with EINVAL: a service that answers it anyway must not die of it.
+  Fd raw(socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_UDP));
+  if (!raw) GTEST_SKIP() << "no raw socket to send from port 0: " << std::strerror(errno);
+  for (const char* name : kAnswering)
+    ASSERT_TRUE(SendFromPortZero(raw.get(), port_[name], "from nowhere"))
+        << name << ": " << std::strerror(errno);
+  raw.Reset();
+  for (const char* name : kAnswering) EXPECT_TRUE(StillAnswers("127.0.0.1", port_[name])) << name;
+  // The instance that got the datagram from port 0 is the one that answered.
+  for (const char* name : kAnswering) {
+    const std::string service = std::string(name) + "-udp";
+    EXPECT_EQ(superd_.CountLog("^info: " + service + ": started pid"), 1u) << name;
+    EXPECT_FALSE(superd_.WaitForLog("^info: " + service + ": pid [0-9]+ (exited|killed)", 100ms))
+        << name << " ended";
+  }
+}
+
+// The same rule for IPv6 sources, and for IPv4 sources that a dual-stack
+// socket reports as IPv4-mapped IPv6 addresses (::ffff:127.0.0.1).
+TEST(SampleServicesDualStack, UdpEchoDoesNotAnswerPrivilegedPortsOverIpv6OrIpv4Mapped) {
+  const bool v6 = HaveIpv6Loopback();
+  const uint16_t dual = PickPort(), only6 = PickPort();
+  Superd superd;
+  std::string table = Subst(
+      "services:\n"
+      "  echo-dual:\n"
+      "    listen: \"*:${DUAL}\"\n"
+      "    protocol: udp\n"
+      "    program: ${PROGRAM}\n",
+      {{"DUAL", std::to_string(dual)}, {"PROGRAM", ServiceBinary("echo")}});
+  if (v6)
+    table += Subst(
+        "  echo-v6:\n"
+        "    listen: \"[::1]:${ONLY6}\"\n"
+        "    protocol: udp\n"
+        "    program: ${PROGRAM}\n",
+        {{"ONLY6", std::to_string(only6)}, {"PROGRAM", ServiceBinary("echo")}});
+  superd.WriteTable(table);
+  ASSERT_TRUE(superd.Start());
+
+  std::string why;
+  Fd from4 = UdpFromPrivilegedPort("127.0.0.1", &why);
+  if (!from4) GTEST_SKIP() << why;
+  ASSERT_TRUE(SendTo(from4.get(), "127.0.0.1", dual, "reflect me"));
+  EXPECT_TRUE(StillAnswers("127.0.0.1", dual));
+  EXPECT_FALSE(AnsweredBy(from4.get(), 200ms)) << "an IPv4 privileged port was answered";
+  if (!v6) {
+    std::cout << "[ NOTE ] no IPv6 loopback: only IPv4 sources checked\n";
+    return;
+  }
+  Fd from6 = UdpFromPrivilegedPort("::1", &why);
+  ASSERT_TRUE(from6) << why;
+  for (const uint16_t port : {dual, only6}) {
+    ASSERT_TRUE(SendTo(from6.get(), "::1", port, "reflect me"));
+    EXPECT_TRUE(StillAnswers("::1", port));
+    EXPECT_FALSE(AnsweredBy(from6.get(), 200ms))
+        << "an IPv6 privileged port was answered on port " << port;
+  }
+  EXPECT_EQ(superd.CountLog("^info: echo-(dual|v6): pid [0-9]+ (exited|killed)"), 0u);
 }
 
 }  // namespace
