@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -152,7 +153,8 @@ class Loader {
   Diagnostics& diag_;
   std::unordered_map<std::string, std::string> programs_checked_;  // -> problem
   // Lists compiled once per node: a list in `defaults` serves every service.
-  std::map<std::pair<int, int>, std::shared_ptr<const CidrSet>> cidr_lists_;
+  std::map<std::pair<std::string, std::pair<int, int>>, std::shared_ptr<const CidrSet>>
+      cidr_lists_;
 };
 
 Entries Loader::ReadMap(const YAML::Node& map,
@@ -468,7 +470,7 @@ void Loader::LoadRate(const std::string& key, const Entry& e, Rate& out) {
 std::shared_ptr<const CidrSet> Loader::LoadCidrs(const std::string& key,
                                                  const Entry& e) {
   const Position at = Pos(e);
-  auto& compiled = cidr_lists_[{at.line, at.column}];
+  auto& compiled = cidr_lists_[{key, {at.line, at.column}}];
   if (compiled) return compiled;
   std::vector<Cidr> rules;
   if (!e.value.IsSequence() && !e.value.IsNull()) {
@@ -772,6 +774,10 @@ LoadResult ParseTable(const std::string& text, const std::string& path) {
   try {
     YAML::Node root = YAML::Load(text);
     Loader(result.diagnostics).Load(root, table);
+  } catch (const YAML::DeepRecursion& e) {  // yaml-cpp's guard for its stack
+    result.diagnostics.Error({e.mark.line + 1, e.mark.column + 1},
+                             "the table is nested too deeply (yaml-cpp stops at " +
+                                 std::to_string(e.depth()) + " levels)");
   } catch (const YAML::Exception& e) {
     result.diagnostics.Error({e.mark.line + 1, e.mark.column + 1},
                              "YAML syntax error: " + e.msg);

@@ -71,7 +71,8 @@ Parsed<long long> ParseInteger(std::string_view text, long long min,
                                long long max) {
   long long n = 0;
   const char* first = text.data();
-  if (!text.empty() && text[0] == '+') ++first;
+  // from_chars takes a '-' but no '+'; "+-5" is not an integer either.
+  if (text.starts_with('+') && !text.starts_with("+-")) ++first;
   auto [end, ec] = std::from_chars(first, text.data() + text.size(), n);
   if (end != text.data() + text.size() || first == end ||
       (ec != std::errc() && ec != std::errc::result_out_of_range))

@@ -29,7 +29,7 @@ TEST(ParseInteger, AcceptsDecimalWithinRange) {
 
 TEST(ParseInteger, RejectsWhatIsNotAnInteger) {
   for (const char* bad : {"", "high", "1.5", "5x", " 5", "0x10", "--1", "+",
-                          "-", "1e3", "5 "}) {
+                          "-", "1e3", "5 ", "+-5"}) {
     auto parsed = ParseInteger(bad, -100, 100);
     ASSERT_TRUE(std::holds_alternative<std::string>(parsed)) << bad;
     EXPECT_EQ(std::get<std::string>(parsed),
