@@ -150,7 +150,7 @@ std::shared_ptr<Listener> Supervisor::Open(const Service& service,
   listener->endpoint = &endpoint;
   if (activation) listener->fd = activation->Take(endpoint, options.socktype);
   if (listener->fd) {
-    AdjustListener(listener->fd.get(), service);
+    Adjust(*listener, service);  // whatever mode the manager made it in
     listener->adopted = true;
     LOG_INFO(service.name.c_str(), "adopted %s (fd %d) from the service manager",
              EndpointName(endpoint).c_str(), listener->fd.get());
@@ -165,7 +165,19 @@ std::shared_ptr<Listener> Supervisor::Open(const Service& service,
   LOG_DEBUG(service.name.c_str(), "listening on %s", EndpointName(endpoint).c_str());
   listener->fd = std::move(std::get<UniqueFd>(opened));
   listener->file = SocketFileOf(endpoint);
+  listener->wait = service.wait;
+  listener->backlog = service.backlog;
   return listener;
+}
+
+// Gives a socket superd keeps its (new) service's blocking mode and
+// backlog; only what changed, so that reloading a large table costs no
+// system call per socket.
+void Supervisor::Adjust(Listener& listener, const Service& service) {
+  if (listener.backlog == service.backlog && listener.wait == service.wait) return;
+  AdjustListener(listener.fd.get(), service);
+  listener.wait = service.wait;
+  listener.backlog = service.backlog;
 }
 
 void Supervisor::Watch(const std::shared_ptr<Listener>& listener) {
@@ -522,7 +534,7 @@ void Supervisor::Reap() {
     if (Listener* l = instance->waited.get()) {
       l->busy = false;
       if (std::exchange(l->adjust_pending, false) && l->owner && l->fd)
-        AdjustListener(l->fd.get(), *l->owner->service);
+        Adjust(*l, *l->owner->service);
       if (failure && l->fd) Rest(*l, kSpawnFailureBackoff);
       if (!was_full && l->owner && l->owner != &state)
         Refresh(*l->owner);  // moved to another service by a reload
@@ -598,6 +610,11 @@ void Supervisor::OnTableLoaded() {
 }
 
 void Supervisor::Apply(LoadResult loaded) {
+  const auto started = std::chrono::steady_clock::now();
+  struct Timed {  // how long the loop was busy with it, for the curious
+    std::chrono::steady_clock::time_point since;
+    ~Timed() { LOG_DEBUG(kSelf, "reload applied in %.1f ms", SecondsSince(since) * 1000); }
+  } timed{started};
   if (!loaded.table) {
     for (const Diagnostic& d : loaded.diagnostics.errors())
       LOG_ERROR(kSelf, "reload abandoned: %s", loaded.diagnostics.Format(d).c_str());
@@ -704,7 +721,7 @@ void Supervisor::Commit(std::shared_ptr<const ServiceTable> table,
       // not under a wait program that still uses it (its blocking mode is
       // that program's too): once it exits.
       l.adjust_pending = l.busy;
-      if (!l.busy) AdjustListener(l.fd.get(), service);
+      if (!l.busy) Adjust(l, service);
     }
     services_.push_back(std::move(state));
   }

@@ -51,6 +51,7 @@ class Supervisor {
   static bool MaySwitchUsers(const ServiceTable& table);
   std::shared_ptr<Listener> Open(const Service& service, const Endpoint& endpoint,
                                  ActivationSockets* activation = nullptr);
+  void Adjust(Listener& listener, const Service& service);
   void Watch(const std::shared_ptr<Listener>& listener);
   void Close(Listener& listener);
 
