@@ -1,5 +1,6 @@
 // superd: command line -> table -> supervisor -> exit status (superd(8)).
 #include <malloc.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -47,6 +48,14 @@ bool Prepare(const Options& options, UniqueFd& report, PidFile& pid_file) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A SIGHUP or SIGUSR1 while a large table loads (logrotate, an impatient
+  // administrator) would end superd by their default action: they wait,
+  // blocked, for the loop's signalfd (SignalSet blocks them for good).
+  sigset_t early;
+  sigemptyset(&early);
+  sigaddset(&early, SIGHUP);
+  sigaddset(&early, SIGUSR1);
+  sigprocmask(SIG_BLOCK, &early, nullptr);
   CliResult cli = ParseCommandLine(argc, argv);
   if (!cli.error.empty()) {
     std::fprintf(stderr, "superd: %s\nTry 'superd --help'.\n", cli.error.c_str());

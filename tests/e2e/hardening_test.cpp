@@ -6,12 +6,14 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
 #include <sstream>
+#include <thread>
 #include <tuple>
 #include <cstring>
 #include <vector>
@@ -359,6 +361,47 @@ TEST(ChildStacks, HaveAGuardPageBelowThem) {
     if (ge == s && gp == "---p" && ge - gs == 4096 && p == "rw-p" && anon && ganon) ++guarded;
   }
   EXPECT_GE(guarded, 1) << "no stack with a guard page in superd's maps";
+}
+
+// A sibling of fault 5: a SIGHUP that came while the table was still
+// loading at start (a large table, a slow directory), before the loop took
+// the signals over, ended superd by its default action. It waits, and is a
+// reload once superd is ready. The load is held as long as the test likes:
+// the table names a user, and /etc/passwd is a FIFO in superd's own mount
+// namespace that the test writes the real file into when it is done.
+TEST(SignalsDuringStart, ASighupWhileTheTableLoadsEndsNothing) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root for a mount namespace";
+  Superd superd;
+  const std::string fifo = superd.dir() + "/passwd";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0644), 0) << strerror(errno);
+  const uint16_t port = PickPort();
+  superd.WriteTable("services:\n" + ServiceEntry("echo", "127.0.0.1:" + std::to_string(port),
+                                                ServiceBinary("echo"), "    user: root\n"));
+  StartOptions options = NoWaitReady();
+  options.wrapper = {"/usr/bin/unshare", "--mount", "--propagation", "private", "/bin/sh", "-c",
+                     "mount --bind \"$0\" /etc/passwd && exec \"$@\"", fifo};
+  const std::string passwd = ReadFile("/etc/passwd");
+  ASSERT_TRUE(superd.Start(options));
+  // superd is in its table's load, waiting for the FIFO: its wchan says so.
+  const std::string wchan = "/proc/" + std::to_string(superd.pid()) + "/wchan";
+  bool waiting = false;
+  for (int i = 0; i < 1000 && !waiting && superd.Running(); ++i) {
+    waiting = ReadFile(wchan) == "wait_for_partner";  // fifo_open, for a writer
+    if (!waiting) std::this_thread::sleep_for(10ms);
+  }
+  ASSERT_TRUE(waiting) << "superd never waited on the FIFO: " << ReadFile(wchan);
+  ASSERT_EQ(kill(superd.pid(), SIGHUP), 0);
+  ASSERT_EQ(kill(superd.pid(), SIGUSR1), 0);
+  {
+    Fd writer(open(fifo.c_str(), O_WRONLY | O_CLOEXEC));  // releases the load
+    ASSERT_TRUE(writer);
+    SendAll(writer.get(), passwd);  // getpwnam stops reading once it found root
+  }
+  ASSERT_TRUE(superd.WaitReady()) << "superd did not survive a SIGHUP during its load\n"
+                                  << superd.Log();
+  Fd c = ConnectTcp("127.0.0.1", port);
+  ASSERT_TRUE(c);
+  EXPECT_EQ(Exchange(c.get(), "alive\n").data, "alive\n");
 }
 
 }  // namespace
