@@ -248,6 +248,13 @@ Superd::~Superd() {
     waitpid(pid_, nullptr, 0);
     reaped_ = true;
   }
+#ifdef SUPERD_SANITIZE
+  // A report from a program superd ran (a sample service, a helper) lands
+  // here and may only have made it exit 1; superd's own also aborts it.
+  const std::string log = Log();
+  if (log.find("Sanitizer") != std::string::npos || log.find("runtime error:") != std::string::npos)
+    ADD_FAILURE() << "a sanitizer report in superd's stderr";
+#endif
   if (::testing::Test::HasFailure()) {
     std::cerr << "---- superd stderr (" << log_path_ << ") ----\n"
               << Log() << "---- end of superd stderr; table and files kept in " << dir_
@@ -715,6 +722,51 @@ Fd HoldPort(uint16_t port, int type) {
 StartOptions Unprivileged(StartOptions o) {
   if (geteuid() == 0) o.wrapper = {"/usr/bin/setpriv", "--bounding-set=-setuid,-setgid"};
   return o;
+}
+
+bool WaitUntil(const std::function<bool()>& done, std::chrono::milliseconds timeout) {
+  const auto deadline = Clock::now() + timeout;
+  while (!done()) {
+    if (Clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(10ms);
+  }
+  return true;
+}
+
+bool SignalPending(pid_t pid, int sig) {
+  std::istringstream status(ReadFile("/proc/" + std::to_string(pid) + "/status"));
+  const unsigned long long bit = 1ULL << (sig - 1);
+  for (std::string line; std::getline(status, line);) {
+    if (line.rfind("SigPnd:", 0) == 0 || line.rfind("ShdPnd:", 0) == 0) {
+      if (std::stoull(line.substr(7), nullptr, 16) & bit) return true;
+    }
+  }
+  return false;
+}
+
+int AcceptQueue(uint16_t port) {
+  char local[32];
+  std::snprintf(local, sizeof local, "0100007F:%04X", port);
+  std::istringstream in(ReadFile("/proc/net/tcp"));
+  std::string line;
+  std::getline(in, line);  // header
+  while (std::getline(in, line)) {
+    std::istringstream fields(line);
+    std::vector<std::string> f;
+    for (std::string token; fields >> token;) f.push_back(token);
+    // sl local remote st tx_queue:rx_queue ...; rx_queue of a listener is
+    // its accept queue.
+    if (f.size() < 5 || f[1] != local || f[3] != "0A") continue;
+    return static_cast<int>(std::stoul(f[4].substr(f[4].find(':') + 1), nullptr, 16));
+  }
+  return -1;
+}
+
+int IndexOf(const std::vector<std::string>& lines, const std::string& regex, int nth) {
+  const std::regex re(regex);
+  for (size_t i = 0; i < lines.size(); ++i)
+    if (std::regex_search(lines[i], re) && --nth == 0) return static_cast<int>(i);
+  return -1;
 }
 
 size_t ResidentMiB(pid_t pid) {

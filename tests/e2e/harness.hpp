@@ -15,6 +15,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -242,6 +243,22 @@ bool WaitProcessGone(pid_t pid, std::chrono::milliseconds timeout = kTimeout);
 // SOCK_STREAM), so that superd cannot bind it; records a failure and returns
 // an empty Fd when it cannot be held.
 Fd HoldPort(uint16_t port, int type = SOCK_STREAM);
+
+// Polls `done` every 10 ms until it holds (true) or `timeout` passes.
+bool WaitUntil(const std::function<bool()>& done, std::chrono::milliseconds timeout = kTimeout);
+
+// Whether `sig` is pending for process `pid` (SigPnd or ShdPnd of
+// /proc/PID/status): sent and not yet taken. superd blocks the signals it
+// reads from its signalfd, so one stays pending until its loop reads it.
+// False once the process is gone.
+bool SignalPending(pid_t pid, int sig);
+
+// How many connections wait in the accept queue of the TCP socket listening
+// on 127.0.0.1:port (the kernel's count, /proc/net/tcp); -1 when none does.
+int AcceptQueue(uint16_t port);
+
+// The index of the nth (from 1) of `lines` that matches `regex`; -1 if none.
+int IndexOf(const std::vector<std::string>& lines, const std::string& regex, int nth = 1);
 
 // Resident memory of a process (VmRSS), in MiB; 0 when unknown.
 size_t ResidentMiB(pid_t pid);

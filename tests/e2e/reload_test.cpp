@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstdio>
@@ -26,6 +27,7 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -65,6 +67,16 @@ void Hup(const Superd& superd) { ASSERT_EQ(kill(superd.pid(), SIGHUP), 0); }
 
 const char* kReloaded = "^info: superd: reloaded: ";
 const char* kReloading = "^info: superd: reloading ";
+
+// How many of lines [from, to) match `regex`.
+int CountBetween(const std::vector<std::string>& lines, const std::string& regex, int from,
+                 int to) {
+  const std::regex re(regex);
+  int n = 0;
+  for (int i = std::max(from, 0); i < to && i < static_cast<int>(lines.size()); ++i)
+    n += std::regex_search(lines[i], re) ? 1 : 0;
+  return n;
+}
 
 // The inode of the socket listening on 127.0.0.1:port (TCP), from
 // /proc/net/tcp; nothing when no socket listens there.
@@ -199,25 +211,36 @@ TEST(Reload, TwentyReloadsUnderLoadLoseNoConnectionAndKeepTheSameSocket) {
   ASSERT_TRUE(HoldsSocket(superd.pid(), *inode_before));
 
   EchoLoop loop(port);
-  std::this_thread::sleep_for(200ms);
-  constexpr int kReloads = 20;
+  // The client completes kBetween connections before the first reload,
+  // between any two and after the last: every reload happens while it
+  // connects, however fast or slow the machine. Each reload is waited for
+  // before the next SIGHUP, which would otherwise coalesce with it.
+  constexpr int kReloads = 20, kBetween = 6;
+  const auto some_connections = [&] {
+    const int from = loop.ok();
+    return WaitUntil([&] { return loop.ok() >= from + kBetween; });
+  };
+  const auto stalled = [&] {
+    return "the client stalled at " + std::to_string(loop.ok()) + " connections; failures:\n" +
+           Head(loop.failures());
+  };
+  ASSERT_TRUE(some_connections()) << stalled();
   for (int i = 1; i <= kReloads; ++i) {
     // Every other reload changes the table (an env value), the others reread
     // it unchanged.
     if (i % 2 == 1) superd.WriteTable(table(i));
     Hup(superd);
-    std::this_thread::sleep_for(200ms);
+    ASSERT_TRUE(superd.WaitForLogCount(kReloaded, i))
+        << "reload " << i << " did not end:\n" << superd.Log();
+    ASSERT_TRUE(some_connections()) << stalled();
   }
-  const bool all_reloaded = superd.WaitForLogCount(kReloaded, kReloads, 5s);
-  std::this_thread::sleep_for(200ms);
   loop.Finish();
 
   const auto failures = loop.failures();
   EXPECT_TRUE(failures.empty()) << failures.size() << " failed connections (" << loop.ok()
                                 << " good) during " << kReloads << " reloads:\n"
                                 << Head(failures);
-  EXPECT_GT(loop.ok(), 100) << "too few connections to prove anything";
-  EXPECT_TRUE(all_reloaded) << superd.CountLog(kReloaded) << " \"reloaded:\" lines";
+  EXPECT_GE(loop.ok(), (kReloads + 1) * kBetween);
   EXPECT_EQ(superd.CountLog(kReloaded), static_cast<size_t>(kReloads));
   EXPECT_EQ(superd.CountLog("reload abandoned"), 0u);
   EXPECT_EQ(superd.CountLog(Escape("(1 sockets kept, 0 opened, 0 closed)") + "$"),
@@ -279,17 +302,32 @@ TEST(Reload, AddsRemovesAndChangesServicesWhileARemovedInstanceFinishes) {
   EXPECT_EQ(ListeningInode(p1), keep_inode) << "kept socket replaced";
   EXPECT_FALSE(ListeningInode(p2)) << "a socket still listens on the removed port";
 
-  // The running instance of the removed service finishes undisturbed: it
-  // lives until its client ends the input, then exits on its own and the
-  // client gets a clean end.
+  // The running instance of the removed service finishes undisturbed: once
+  // the instances of those exchanges have ended, a SIGUSR1 report still
+  // counts it running; it lives until its client ends the input (after the
+  // report), then exits on its own, status 0, and the client gets a clean
+  // end.
+  ASSERT_TRUE(superd.WaitForLogCount("^info: keep: pid [0-9]+ exited", 2)) << superd.Log();
+  ASSERT_TRUE(superd.WaitForLogCount("^info: new: pid [0-9]+ exited", 1)) << superd.Log();
+  ASSERT_EQ(kill(superd.pid(), SIGUSR1), 0);
+  const auto report = superd.WaitForLog("^info: superd: stats: (.*)$");
+  ASSERT_TRUE(report) << superd.Log();
+  EXPECT_EQ((*report)[1], "2 services listening on 2 sockets, 1 instances running")
+      << "removed service's instance ended early:\n" << superd.Log();
   EXPECT_FALSE(ProcessGone(std::stoi(gone_pid))) << "removed service's instance ended early";
   ASSERT_EQ(shutdown(gone.get(), SHUT_WR), 0);
-  const ReadResult rest = ReadAll(gone.get(), 6s);
+  const ReadResult rest = ReadAll(gone.get());
   EXPECT_TRUE(rest.eof && !rest.reset && !rest.timed_out)
       << "eof=" << rest.eof << " reset=" << rest.reset << " timed_out=" << rest.timed_out;
   EXPECT_EQ(rest.data, "") << "sleeper writes nothing after ready";
-  EXPECT_TRUE(superd.WaitForLog("^info: gone: pid " + gone_pid +
-                                " exited with status 0 after [0-9.]+s$"))
+  const std::string gone_end = "^info: gone: pid " + gone_pid + " ";
+  ASSERT_TRUE(superd.WaitForLog(gone_end)) << superd.Log();
+  const auto lines = superd.LogLines();
+  EXPECT_TRUE(std::regex_search(lines[IndexOf(lines, gone_end)],
+                                std::regex(gone_end + "exited with status 0 after [0-9.]+s$")))
+      << superd.Log();
+  EXPECT_GT(IndexOf(lines, gone_end), IndexOf(lines, "^info: superd: stats: "))
+      << "removed service's instance ended before its client ended the input:\n"
       << superd.Log();
   EXPECT_EQ(superd.CountLog("^(warning|error): "), 0u) << superd.Log();
   EXPECT_TRUE(ExitedZero(superd.Stop()));
@@ -352,9 +390,8 @@ TEST(Reload, InvalidTableIsLoggedWithItsPositionAndChangesNothing) {
                                 ":8:5: error: unknown key 'colour'"))
       << superd.Log();
   EXPECT_TRUE(superd.WaitForLogCount(kReloading, 2, 0ms));
-  // Exactly one problem, so one line for it.
-  std::this_thread::sleep_for(100ms);
-  EXPECT_EQ(superd.CountLog("^error: superd: reload abandoned: "), 2u) << superd.Log();
+  // Exactly one problem, so one line for it (counted once the next reload
+  // has begun: a reload logs all its problems before that).
   unchanged("an unknown key");
 
   // A valid table with a user this superd may not switch to.
@@ -368,6 +405,16 @@ TEST(Reload, InvalidTableIsLoggedWithItsPositionAndChangesNothing) {
       << superd.Log();
   EXPECT_EQ(superd.CountLog("^error: extra: cannot run as user nobody: "), 1u) << superd.Log();
   unchanged("a user superd may not switch to");
+  {
+    const auto lines = superd.LogLines();
+    const std::string abandoned = "^error: superd: reload abandoned: ";
+    for (int n = 1; n <= 2; ++n) {
+      EXPECT_EQ(CountBetween(lines, abandoned, IndexOf(lines, kReloading, n),
+                             IndexOf(lines, kReloading, n + 1)),
+                1)
+          << "reload " << n << " of a table with one problem:\n" << superd.Log();
+    }
+  }
 
   // And superd still takes a good table afterwards.
   superd.WriteTable(with_extra(
@@ -466,23 +513,39 @@ TEST(Reload, FiftyQuickReloadsWithAChangingTableLeaveTheLastTableServing) {
   ASSERT_NE(ReadUntil(held.get(), "ready\n").data.find("ready\n"), std::string::npos);
   std::vector<std::unique_ptr<EchoLoop>> loops;
   for (int i = 0; i < 4; ++i) loops.push_back(std::make_unique<EchoLoop>(echo));
-  std::this_thread::sleep_for(100ms);
+  for (auto& loop : loops)
+    ASSERT_TRUE(WaitUntil([&] { return loop->ok() >= 1; }))
+        << "a client got no connection through; failures:\n" << Head(loop->failures());
 
   for (int i = 1; i <= kReloads; ++i) {
     ReplaceTable(superd, table(i));
     Hup(superd);
   }
   ASSERT_TRUE(superd.Running()) << superd.Log();
-  // Signals coalesce: wait until every reload begun has ended.
-  const auto settled = [&] {
-    const size_t begun = superd.CountLog(kReloading);
-    return begun > 0 && begun == superd.CountLog(kReloaded) +
-                                     superd.CountLog("^error: superd: reload abandoned: a new");
+  // Signals coalesce, and a SIGHUP that comes during a reload is served
+  // after it. Once no SIGHUP is pending, every one has been taken; a SIGUSR1
+  // sent then is handled after them, between two loop callbacks: if every
+  // reload begun before its report has ended before it, none is under way
+  // and none is to come. Until then, ask again.
+  ASSERT_TRUE(WaitUntil([&] { return !SignalPending(superd.pid(), SIGHUP); }))
+      << "superd never took the last SIGHUP";
+  const auto settled_before = [&](int reports) {
+    const auto lines = superd.LogLines();
+    const int at = IndexOf(lines, "^info: superd: stats: ", reports);
+    const int begun = CountBetween(lines, kReloading, 0, at);
+    return begun > 0 &&
+           begun == CountBetween(lines, kReloaded, 0, at) +
+                        CountBetween(lines, "^error: superd: reload abandoned: a new", 0, at);
   };
-  const auto deadline = Clock::now() + 10s;
-  while (!settled() && Clock::now() < deadline) std::this_thread::sleep_for(50ms);
-  std::this_thread::sleep_for(300ms);
-  ASSERT_TRUE(settled()) << superd.Log();
+  int reports = 0;
+  bool settled = false;
+  for (const auto deadline = Clock::now() + kTimeout; !settled && Clock::now() < deadline;) {
+    ASSERT_EQ(kill(superd.pid(), SIGUSR1), 0);
+    ++reports;
+    ASSERT_TRUE(superd.WaitForLogCount("^info: superd: stats: ", reports)) << superd.Log();
+    settled = settled_before(reports);
+  }
+  ASSERT_TRUE(settled) << superd.Log();
   for (auto& loop : loops) loop->Finish();
   const size_t reloads = superd.CountLog(kReloaded);
   EXPECT_GE(reloads, 1u);
@@ -660,7 +723,8 @@ TEST(Reload, NotifiesReloadingThenReadyAroundEveryReloadBetweenStartAndStop) {
   ASSERT_TRUE(stopping);
   EXPECT_EQ(stopping->fields["STOPPING"], "1");
   EXPECT_TRUE(ExitedZero(superd.WaitExit()));
-  while (auto late = Receive(manager.get(), 200ms)) all.push_back(*late);
+  // superd has exited: whatever it sent is queued here already.
+  while (auto late = Receive(manager.get(), 0ms)) all.push_back(*late);
 
   std::vector<std::string> kinds;
   for (const auto& m : all)
