@@ -155,6 +155,7 @@ bool PidFile::Create(const std::string& path, std::string& error, int attempts) 
   if (ftruncate(fd.get(), 0) != 0 ||
       pwrite(fd.get(), text.data(), text.size(), 0) != static_cast<ssize_t>(text.size())) {
     error = Reason("unable to write the pid file " + path);
+    unlink(path.c_str());  // ours, under our lock: no empty file left behind
     return false;
   }
   path_ = path;
