@@ -744,7 +744,7 @@ bool SignalPending(pid_t pid, int sig) {
   return false;
 }
 
-int AcceptQueue(uint16_t port) {
+std::vector<std::string> ListeningTcpFields(uint16_t port) {
   char local[32];
   std::snprintf(local, sizeof local, "0100007F:%04X", port);
   std::istringstream in(ReadFile("/proc/net/tcp"));
@@ -754,12 +754,17 @@ int AcceptQueue(uint16_t port) {
     std::istringstream fields(line);
     std::vector<std::string> f;
     for (std::string token; fields >> token;) f.push_back(token);
-    // sl local remote st tx_queue:rx_queue ...; rx_queue of a listener is
-    // its accept queue.
-    if (f.size() < 5 || f[1] != local || f[3] != "0A") continue;
-    return static_cast<int>(std::stoul(f[4].substr(f[4].find(':') + 1), nullptr, 16));
+    if (f.size() >= 10 && f[1] == local && f[3] == "0A") return f;  // 0A: LISTEN
   }
-  return -1;
+  return {};
+}
+
+int AcceptQueue(uint16_t port) {
+  // sl local remote st tx_queue:rx_queue ...; rx_queue of a listener is its
+  // accept queue.
+  const std::vector<std::string> f = ListeningTcpFields(port);
+  if (f.empty()) return -1;
+  return static_cast<int>(std::stoul(f[4].substr(f[4].find(':') + 1), nullptr, 16));
 }
 
 int IndexOf(const std::vector<std::string>& lines, const std::string& regex, int nth) {

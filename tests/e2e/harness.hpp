@@ -253,6 +253,10 @@ bool WaitUntil(const std::function<bool()>& done, std::chrono::milliseconds time
 // False once the process is gone.
 bool SignalPending(pid_t pid, int sig);
 
+// The fields of /proc/net/tcp's line for the TCP socket listening on
+// 127.0.0.1:port ("sl local remote st tx:rx ... inode ..."); empty if none.
+std::vector<std::string> ListeningTcpFields(uint16_t port);
+
 // How many connections wait in the accept queue of the TCP socket listening
 // on 127.0.0.1:port (the kernel's count, /proc/net/tcp); -1 when none does.
 int AcceptQueue(uint16_t port);

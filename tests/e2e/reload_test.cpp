@@ -81,19 +81,9 @@ int CountBetween(const std::vector<std::string>& lines, const std::string& regex
 // The inode of the socket listening on 127.0.0.1:port (TCP), from
 // /proc/net/tcp; nothing when no socket listens there.
 std::optional<unsigned long> ListeningInode(uint16_t port) {
-  char local[32];
-  std::snprintf(local, sizeof local, "0100007F:%04X", port);
-  std::istringstream in(ReadFile("/proc/net/tcp"));
-  std::string line;
-  std::getline(in, line);  // header
-  while (std::getline(in, line)) {
-    std::istringstream fields(line);
-    std::vector<std::string> f;
-    for (std::string token; fields >> token;) f.push_back(token);
-    if (f.size() < 10) continue;
-    if (f[1] == local && f[3] == "0A") return std::stoul(f[9]);
-  }
-  return std::nullopt;
+  const std::vector<std::string> f = ListeningTcpFields(port);
+  if (f.empty()) return std::nullopt;
+  return std::stoul(f[9]);
 }
 
 // Whether process `pid` holds the socket with `inode` among its descriptors.
