@@ -9,19 +9,42 @@
 #include <cerrno>
 #include <cstring>
 #include <optional>
+#include <string>
 
 namespace superd {
 namespace {
 
 ListenError Failed(const char* verb) { return {verb, strerror(errno)}; }
 
+// A UNIX socket's file, reached through the directory it is in, opened
+// once: the check that the file is a socket and its removal act on one
+// file, even if a directory of the path is renamed, or replaced by a
+// symlink, between the two. (connect and bind may follow such a swap:
+// neither can harm another file.)
+struct UnixPlace {
+  UniqueFd dir;      // the directory the file is in (O_PATH)
+  std::string name;  // the file's name in it
+};
+
+std::optional<UnixPlace> PlaceOf(const std::string& path) {
+  const auto slash = path.rfind('/');  // absolute: the loader insists
+  if (slash == std::string::npos) return std::nullopt;
+  const std::string parent = slash == 0 ? "/" : path.substr(0, slash);
+  UnixPlace place{UniqueFd(open(parent.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC)),
+                  path.substr(slash + 1)};
+  if (!place.dir) return std::nullopt;
+  return place;
+}
+
 // A socket file left by a process that is gone is replaced; one that still
 // answers, or any other kind of file, is not.
 std::optional<ListenError> ClearStaleUnixSocket(const SocketAddress& address,
                                                 int socktype) {
-  const std::string path = address.UnixPath();
-  struct stat st;
-  if (lstat(path.c_str(), &st) != 0) return std::nullopt;
+  const auto place = PlaceOf(address.UnixPath());
+  struct stat st;  // no directory: bind says why
+  if (!place) return std::nullopt;
+  if (fstatat(place->dir.get(), place->name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
+    return std::nullopt;
   if (!S_ISSOCK(st.st_mode))
     return ListenError{"bind", "the file exists and is not a socket"};
   // Non-blocking: a listener whose backlog is full, or that never
@@ -30,7 +53,7 @@ std::optional<ListenError> ClearStaleUnixSocket(const SocketAddress& address,
   if (probe && (connect(probe.get(), address.get(), address.size()) == 0 ||
                 errno == EAGAIN || errno == EINPROGRESS))
     return ListenError{"bind", "another process is listening on it"};
-  if (unlink(path.c_str()) != 0 && errno != ENOENT)
+  if (unlinkat(place->dir.get(), place->name.c_str(), 0) != 0 && errno != ENOENT)
     return Failed("remove the stale socket");
   return std::nullopt;
 }
@@ -51,8 +74,7 @@ std::variant<UniqueFd, ListenError> OpenListener(const Endpoint& endpoint,
 
   const int one = 1, zero = 0;
   if (address.family() == AF_UNIX) {
-    if (auto error = ClearStaleUnixSocket(address, options.socktype))
-      return *error;
+    if (auto error = ClearStaleUnixSocket(address, options.socktype)) return *error;
   } else if (options.socktype == SOCK_STREAM &&
              setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0) {
     // Stream sockets only: it lets a restarted superd bind while old
@@ -88,9 +110,11 @@ SocketFile SocketFileOf(const Endpoint& endpoint) {
 }
 
 void RemoveUnixSocketFile(const Endpoint& endpoint, const SocketFile& bound) {
-  const SocketFile now = SocketFileOf(endpoint);
-  if (now.ino != 0 && now.dev == bound.dev && now.ino == bound.ino)
-    unlink(endpoint.address.UnixPath().c_str());
+  const auto place = PlaceOf(endpoint.address.UnixPath());
+  struct stat st;
+  if (place && fstatat(place->dir.get(), place->name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+      st.st_dev == bound.dev && st.st_ino == bound.ino)
+    unlinkat(place->dir.get(), place->name.c_str(), 0);
 }
 
 }  // namespace superd
