@@ -196,15 +196,6 @@ class Episode {
   Clock::time_point start_;
 };
 
-// Why the test cannot have a mount namespace of its own; empty if it can.
-std::string NoMountNamespace(const std::string& scratch) {
-  if (geteuid() != 0) return "needs root for a mount namespace";
-  const RunResult r = RunCommand(
-      {"/usr/bin/unshare", "--mount", "--propagation", "private", "/bin/true"}, scratch);
-  if (r.exited && r.exit_code == 0) return "";
-  return "no mount namespace: unshare: " + r.err;
-}
-
 Fd Client(uint16_t port) { return ConnectTcp("127.0.0.1", port); }
 
 std::string Echo(uint16_t port, const std::string& text) {
@@ -463,7 +454,7 @@ TEST(FaultFailedFork, NoInstanceAtAllUntilTheUsersOtherProcessesEnd) {
 class FaultFullDisk : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (const std::string why = NoMountNamespace(superd_.dir()); !why.empty()) GTEST_SKIP() << why;
+    if (auto why = MountNamespaceUnavailable(superd_.dir())) GTEST_SKIP() << *why;
     port_ = PickPort();
     superd_.WriteTable("services:\n" +
                        ServiceEntry("echo", "127.0.0.1:" + Str(port_), ServiceBinary("echo")));
@@ -620,7 +611,7 @@ TEST_F(FaultProgramGone, MadeNonExecutableThenExecutableAgain) {
 // resolve them again, is abandoned and changes nothing.
 TEST(FaultUserDeleted, ServicesServeOnAsTheUidResolvedAtLoadAndAReloadIsAbandoned) {
   Superd superd;
-  if (const std::string why = NoMountNamespace(superd.dir()); !why.empty()) GTEST_SKIP() << why;
+  if (auto why = MountNamespaceUnavailable(superd.dir())) GTEST_SKIP() << *why;
   const std::string real_passwd = ReadFile("/etc/passwd"), real_group = ReadFile("/etc/group");
   ASSERT_EQ(real_passwd.find("superd-e2e-"), std::string::npos);
   const std::string with_passwd =

@@ -10,9 +10,11 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/syscall.h>
 #include <sys/socket.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -879,6 +881,31 @@ std::map<std::string, std::string> ParseNotify(const std::string& text) {
     if (eq != std::string::npos) fields[line.substr(0, eq)] = line.substr(eq + 1);
   }
   return fields;
+}
+
+// Whether this process may make a private mount namespace with a tmpfs in
+// it; the reason when not.
+std::optional<std::string> MountNamespaceUnavailable(const std::string& scratch) {
+  if (geteuid() != 0) return "not running as root";
+  const std::string target = scratch + "/probe";
+  mkdir(target.c_str(), 0755);
+  const pid_t pid = fork();
+  if (pid == 0) {
+    if (unshare(CLONE_NEWNS) != 0) _exit(1);
+    if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) _exit(2);
+    if (mount("tmpfs", target.c_str(), "tmpfs", 0, "mode=755") != 0) _exit(3);
+    _exit(0);
+  }
+  if (pid < 0) return std::string("fork: ") + std::strerror(errno);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  rmdir(target.c_str());
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return std::nullopt;
+  static const char* const steps[] = {"", "unshare(CLONE_NEWNS)", "making / private",
+                                      "mounting a tmpfs"};
+  const int step = WIFEXITED(status) ? WEXITSTATUS(status) : 0;
+  return std::string("no private mount namespace here (") +
+         (step >= 1 && step <= 3 ? steps[step] : "probe killed") + " failed)";
 }
 
 }  // namespace e2e

@@ -306,4 +306,9 @@ std::optional<Datagram> ReceiveWithSender(int fd, std::chrono::milliseconds time
 // An sd_notify message: its KEY=VALUE lines.
 std::map<std::string, std::string> ParseNotify(const std::string& text);
 
+// Whether this process may make a private mount namespace with a tmpfs in
+// it (tests that give superd a private /dev/log or a full disk); the reason
+// when not.
+std::optional<std::string> MountNamespaceUnavailable(const std::string& scratch);
+
 }  // namespace e2e
