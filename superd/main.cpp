@@ -78,11 +78,14 @@ int main(int argc, char** argv) {
     return kExitFailure;
   }
   if (options.check) {
+    std::fputs(loaded.diagnostics.FormatAll().c_str(), stderr);  // warnings
     std::printf("%s: ok (%zu service%s)\n", options.config.c_str(),
                 loaded.table->services.size(),
                 loaded.table->services.size() == 1 ? "" : "s");
     return kExitOk;
   }
+  for (const Diagnostic& d : loaded.diagnostics.warnings())
+    LOG_WARNING("superd", "%s", Diagnostics::Format(d).c_str());
   // The YAML tree is gone; give its memory back before serving for years.
   malloc_trim(0);
 

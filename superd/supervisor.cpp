@@ -617,10 +617,12 @@ void Supervisor::Apply(LoadResult loaded) {
   } timed{started};
   if (!loaded.table) {
     for (const Diagnostic& d : loaded.diagnostics.errors())
-      LOG_ERROR(kSelf, "reload abandoned: %s", loaded.diagnostics.Format(d).c_str());
+      LOG_ERROR(kSelf, "reload abandoned: %s", Diagnostics::Format(d).c_str());
     Notify("READY=1\nSTATUS=" + Status());
     return;
   }
+  for (const Diagnostic& d : loaded.diagnostics.warnings())
+    LOG_WARNING(kSelf, "%s", Diagnostics::Format(d).c_str());
   auto table = std::make_shared<const ServiceTable>(std::move(*loaded.table));
   const auto abandon = [this](const char* why) {
     LOG_ERROR(kSelf, "reload abandoned: %s; nothing changed", why);

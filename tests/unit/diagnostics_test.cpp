@@ -62,5 +62,30 @@ TEST(Diagnostics, FormatAllOfNothingIsEmpty) {
   EXPECT_EQ(Diagnostics("t.yaml").FormatAll(), "");
 }
 
+TEST(Diagnostics, WarningsArePrintedButDoNotMakeTheTableInvalid) {
+  Diagnostics diag("/etc/inetd.conf");
+  diag.Warning({4, 1}, "rpc services are not supported; skipped");
+  EXPECT_TRUE(diag.empty());
+  ASSERT_EQ(diag.warnings().size(), 1u);
+  EXPECT_EQ(diag.FormatAll(),
+            "/etc/inetd.conf:4:1: warning: rpc services are not supported; skipped\n");
+}
+
+TEST(Diagnostics, MergedDiagnosticsKeepTheirFileAndSortByFileFirst) {
+  Diagnostics table("superd.yaml");
+  Diagnostics included("conf.d/a.yaml");
+  included.Error({1, 1}, "in the drop-in");
+  included.Warning({9, 2}, "a warning");
+  table.Error({7, 3}, "in the table");
+  table.Merge(included);
+  table.Error({2, 1}, "later, in the table");
+  EXPECT_FALSE(table.empty());
+  EXPECT_EQ(table.FormatAll(),
+            "superd.yaml:2:1: error: later, in the table\n"
+            "superd.yaml:7:3: error: in the table\n"
+            "conf.d/a.yaml:1:1: error: in the drop-in\n"
+            "conf.d/a.yaml:9:2: warning: a warning\n");
+}
+
 }  // namespace
 }  // namespace superd
