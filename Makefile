@@ -81,7 +81,9 @@ clean:
 # superd's thread, which that child shares, and children in flight at once
 # would report one another's frames.
 # Excluded: label bench (bench.quick_report runs the benchmark, whose
-# figures mean nothing under ASan and which takes minutes for it). Not
+# figures mean nothing under ASan and which takes minutes for it) and label
+# install (they test what is installed and packaged, which `make test`
+# covers, and building a package of instrumented binaries is slow). Not
 # built: the fuzz tests (SUPERD_FUZZ), which `make test` already builds with
 # ASan and UBSan.
 SANITIZE_ENV := ASAN_OPTIONS=abort_on_error=1:detect_leaks=1:detect_stack_use_after_return=0 \
@@ -94,7 +96,7 @@ $(BUILD_SANITIZE)/CMakeCache.txt: | deps
 
 test-sanitize: deps $(BUILD_SANITIZE)/CMakeCache.txt
 	cmake --build $(BUILD_SANITIZE) -j$(JOBS)
-	cd $(BUILD_SANITIZE) && $(SANITIZE_ENV) ctest --output-on-failure -j$(JOBS) -LE bench
+	cd $(BUILD_SANITIZE) && $(SANITIZE_ENV) ctest --output-on-failure -j$(JOBS) -LE 'bench|install'
 
 # The benchmark (bench/README.md). bench-quick: superd and the reference
 # only, fewer rounds (under 2 minutes), writes bench/results-quick.md.

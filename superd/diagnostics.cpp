@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <tuple>
+#include <utility>
 
 namespace superd {
 
 void Diagnostics::Add(std::vector<Diagnostic>& to, Diagnostic d) {
+  if (d.position.file != nullptr) d.file = *std::exchange(d.position.file, nullptr);
   for (const Diagnostic& e : to) {
     if (e.file == d.file && e.position.line == d.position.line &&
         e.position.column == d.position.column && e.message == d.message)

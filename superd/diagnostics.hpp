@@ -14,6 +14,9 @@ namespace superd {
 struct Position {
   int line = 0;    // 1-based; 0 when unknown
   int column = 0;  // 1-based; 0 when unknown
+  // The file, when not the one of the Diagnostics it is reported to (a
+  // service's position in another file of the table); not kept.
+  const std::string* file = nullptr;
 };
 
 struct Diagnostic {

@@ -105,6 +105,11 @@ struct Service {
 
 struct ServiceTable {
   std::string path;                   // the file it was loaded from
+  bool watch = true;                  // `watch`, default true
+  // What `watch` watches: every file read (the table first, then those
+  // `include` named) and each pattern, made absolute.
+  std::vector<std::string> files;
+  std::vector<std::string> patterns;  // `include` (and `inetd_conf`)
   int max_children = 1024;            // `max_children`, default 1024
   Duration shutdown_grace{5000};      // `shutdown_grace`, default 5s
   std::vector<Service> services;      // `services`, in file order

@@ -14,10 +14,13 @@
 #include <tuple>
 #include <cerrno>
 #include <cstring>
+#include <deque>
 #include <map>
+#include <optional>
 #include <set>
 #include <unordered_map>
 
+#include "table_file.hpp"
 #include "values.hpp"
 
 namespace superd {
@@ -27,6 +30,7 @@ namespace {
 struct Entry {
   YAML::Node key;
   YAML::Node value;
+  const std::string* file = nullptr;  // the file it is in, for `defaults`
 };
 // The entries of a YAML map, in file order, found by key.
 class Entries {
@@ -49,8 +53,8 @@ class Entries {
   std::unordered_map<std::string, size_t> index_;
 };
 
-const std::set<std::string> kTopKeys = {"max_children", "shutdown_grace",
-                                        "defaults", "services"};
+const std::set<std::string> kTopKeys = {"max_children", "shutdown_grace", "defaults",
+                                        "services",     "include",        "watch"};
 const std::set<std::string> kServiceKeys = {
     "listen",  "protocol", "wait",          "program",           "args",
     "user",    "group",    "env",           "working_directory", "umask",
@@ -60,9 +64,8 @@ const std::set<std::string> kServiceKeys = {
 
 // More would not fit the spawner's per-child environment (spawner.cpp).
 constexpr size_t kMaxEnv = 1000;
-// Bounds that keep a table's memory and load time in proportion: a
-// 10,000-service table is about 1 MiB.
-constexpr size_t kMaxTableBytes = 16 << 20;
+// Bounds that keep a table's memory and load time in proportion (and
+// kMaxTableBytes, table_file.hpp).
 constexpr size_t kMaxServices = 100'000;
 // What execve(2) takes: one string of at most MAX_ARG_STRLEN (32 pages),
 // all of them, with their pointers, within ARG_MAX. superd's own variables
@@ -81,7 +84,30 @@ Position Pos(const YAML::Node& node) {
 // past the end of the file; point at its key instead.
 Position Pos(const Entry& e) {
   Position p = Pos(e.value);
-  return p.line > 0 && !e.value.IsNull() ? p : Pos(e.key);
+  if (p.line == 0 || e.value.IsNull()) p = Pos(e.key);
+  p.file = e.file;
+  return p;
+}
+
+// "FILE:LINE:COLUMN" of a position that names its file.
+std::string Where(const Position& p) {
+  return (p.file ? *p.file : std::string()) + ":" + std::to_string(p.line) + ":" +
+         std::to_string(p.column);
+}
+
+// Runs `read`, which reads a YAML document; what yaml-cpp throws is an
+// error in `diag`.
+template <typename Read>
+void ReadingYaml(Diagnostics& diag, Read&& read) {
+  try {
+    read();
+  } catch (const YAML::DeepRecursion& e) {  // yaml-cpp's guard for its stack
+    diag.Error({e.mark.line + 1, e.mark.column + 1},
+               "the table is nested too deeply (yaml-cpp stops at " +
+                   std::to_string(e.depth()) + " levels)");
+  } catch (const YAML::Exception& e) {
+    diag.Error({e.mark.line + 1, e.mark.column + 1}, "YAML syntax error: " + e.msg);
+  }
 }
 
 const char* KindName(const YAML::Node& node) {
@@ -105,13 +131,13 @@ std::string ProgramProblem(const std::string& path) {
 
 class Loader {
  public:
-  explicit Loader(Diagnostics& diag) : diag_(diag) {}
+  explicit Loader(Diagnostics& diag) : diag_(&diag) {}
 
   void Load(const YAML::Node& root, ServiceTable& table);
 
  private:
   void Error(Position p, std::string message) {
-    diag_.Error(p, std::move(message));
+    diag_->Error(p, std::move(message));
   }
   // The entries of a map node; unknown and duplicate keys are reported.
   Entries ReadMap(const YAML::Node& map, const std::set<std::string>& known,
@@ -127,6 +153,12 @@ class Loader {
   void Duration(const std::string& key, const Entry& e, superd::Duration& out);
   std::vector<Entry> StringList(const std::string& key, const Entry& e);
 
+  void LoadServices(const Entry& services, const Entries& defaults, ServiceTable& table,
+                    std::vector<Position>& where);
+  void LoadIncludes(const Entry& e, const Entries& defaults, ServiceTable& table,
+                    std::vector<Position>& where);
+  void LoadInclude(const std::string& file, const Entries& defaults, ServiceTable& table,
+                   std::vector<Position>& where);
   std::optional<Entries> ReadService(const std::string& name,
                                      const YAML::Node& key,
                                      const YAML::Node& body,
@@ -150,7 +182,10 @@ class Loader {
   void CheckEndpointsUnique(const ServiceTable& table,
                             const std::vector<Position>& where);
 
-  Diagnostics& diag_;
+  Diagnostics* diag_;                // of the file being read
+  std::deque<std::string> files_;    // every file read, for positions
+  const std::string* current_file_ = nullptr;
+  std::unordered_map<std::string, Position> names_;  // service -> where defined
   std::unordered_map<std::string, std::string> programs_checked_;  // -> problem
   // Lists compiled once per node: a list in `defaults` serves every service.
   std::map<std::pair<std::string, std::pair<int, int>>, std::shared_ptr<const CidrSet>>
@@ -246,6 +281,8 @@ std::vector<Entry> Loader::StringList(const std::string& key, const Entry& e) {
 }
 
 void Loader::Load(const YAML::Node& root, ServiceTable& table) {
+  current_file_ = &files_.emplace_back(table.path);
+  table.files.push_back(table.path);
   if (root.IsNull()) {
     Error(Pos(root), "the table is empty (it needs at least a 'services' key)");
     return;
@@ -260,49 +297,121 @@ void Loader::Load(const YAML::Node& root, ServiceTable& table) {
     Integer("max_children", *e, 1, 1 << 20, table.max_children);
   if (auto* e = top.Find("shutdown_grace"))
     Duration("shutdown_grace", *e, table.shutdown_grace);
+  if (auto* e = top.Find("watch")) Bool("watch", *e, table.watch);
 
   Entries defaults;
+  bool defaults_valid = true;
   if (auto* e = top.Find("defaults")) {
     if (e->value.IsMap()) {
-      defaults = ReadMap(e->value, kServiceKeys, "defaults");
+      for (const auto& [key, entry] : ReadMap(e->value, kServiceKeys, "defaults"))
+        defaults.Add(key, Entry{entry.key, entry.value, current_file_});
       // Checked on their own too, so that a bad default every service
       // overrides is still reported.
       Service unused;
+      const size_t errors = diag_->errors().size();
       LoadSettings("defaults", Pos(e->key), defaults, false, unused);
+      defaults_valid = diag_->errors().size() == errors;
     } else if (!e->value.IsNull()) {
       Error(Pos(*e), "defaults: expected a map, not " +
                          std::string(KindName(e->value)));
     }
   }
 
+  std::vector<Position> where;  // of each service's name
   const Entry* services = top.Find("services");
-  if (services == nullptr) {
+  if (services == nullptr)
     Error(Pos(root), "missing required key 'services'");
-    return;
-  }
-  const YAML::Node& body = services->value;
+  else
+    LoadServices(*services, defaults, table, where);
+  // An included file's services inherit the defaults, unless they are
+  // wrong: their errors are the table's, reported once, above.
+  if (auto* e = top.Find("include"))
+    LoadIncludes(*e, defaults_valid ? defaults : Entries(), table, where);
+  CheckEndpointsUnique(table, where);
+}
+
+void Loader::LoadServices(const Entry& services, const Entries& defaults,
+                          ServiceTable& table, std::vector<Position>& where) {
+  const YAML::Node& body = services.value;
   if (body.IsNull()) return;  // an empty table is valid: it serves nothing
   if (!body.IsMap()) {
-    Error(Pos(*services),
+    Error(Pos(services),
           "services: expected a map of services, not " +
               std::string(KindName(body)));
     return;
   }
-  if (body.size() > kMaxServices) {
-    Error(Pos(*services), "services: " + std::to_string(body.size()) + " services, more than " +
-                              std::to_string(kMaxServices));
+  if (table.services.size() + body.size() > kMaxServices) {
+    Error(Pos(services), "services: " + std::to_string(table.services.size() + body.size()) +
+                             " services in the table, more than " +
+                             std::to_string(kMaxServices));
     return;
   }
-  std::vector<Position> where;  // of each service's name
   for (auto& [name, e] : ReadMap(body, {}, "services")) {
+    Position at = Pos(e.key);
+    at.file = current_file_;
+    auto [first, inserted] = names_.emplace(name, at);
+    if (!inserted) {
+      Error(at, "service '" + name + "' is defined twice (first at " + Where(first->second) +
+                    ")");
+      continue;
+    }
     Service service;
     service.name = name;
     if (auto entries = ReadService(name, e.key, e.value, defaults))
       LoadSettings("service '" + name + "'", Pos(e.key), *entries, true, service);
-    where.push_back(Pos(e.key));
+    where.push_back(at);
     table.services.push_back(std::move(service));
   }
-  CheckEndpointsUnique(table, where);
+}
+
+// `include`: further files of services, each pattern's files in sorted
+// order; a file two patterns name is read once.
+void Loader::LoadIncludes(const Entry& e, const Entries& defaults, ServiceTable& table,
+                          std::vector<Position>& where) {
+  for (const Entry& item : StringList("include", e)) {
+    const std::string pattern = item.value.Scalar();
+    if (pattern.empty()) {
+      Error(Pos(item), "include: expected a file name or pattern, not an empty string");
+      continue;
+    }
+    table.patterns.push_back(pattern[0] == '/' ? pattern
+                                               : DirectoryOf(table.path) + "/" + pattern);
+    for (const std::string& file : ExpandPattern(pattern, table.path)) {
+      if (std::find(table.files.begin(), table.files.end(), file) != table.files.end())
+        continue;
+      table.files.push_back(file);
+      LoadInclude(file, defaults, table, where);
+    }
+  }
+}
+
+// One included file: a map holding `services`, and nothing else.
+void Loader::LoadInclude(const std::string& file, const Entries& defaults, ServiceTable& table,
+                         std::vector<Position>& where) {
+  Diagnostics own(file);
+  Diagnostics* const table_diag = std::exchange(diag_, &own);
+  const std::string* const table_file = std::exchange(current_file_, &files_.emplace_back(file));
+  std::string text;
+  if (const std::string why = ReadTableFile(file, text); !why.empty()) {
+    Error({}, "unable to read the file: " + why);
+  } else {
+    ReadingYaml(own, [&] {
+      const YAML::Node root = YAML::Load(text);
+      if (!root.IsMap()) {
+        Error(Pos(root), "an included file must be a map with a 'services' key, not " +
+                             std::string(KindName(root)));
+        return;
+      }
+      const Entries top = ReadMap(root, {"services"}, "");
+      if (const Entry* services = top.Find("services"))
+        LoadServices(*services, defaults, table, where);
+      else
+        Error(Pos(root), "missing required key 'services'");
+    });
+  }
+  current_file_ = table_file;
+  diag_ = table_diag;
+  diag_->Merge(own);
 }
 
 // A service's own entries, then those it inherits from `defaults`.
@@ -771,50 +880,19 @@ LoadResult ParseTable(const std::string& text, const std::string& path) {
   }
   ServiceTable table;
   table.path = path;
-  try {
-    YAML::Node root = YAML::Load(text);
-    Loader(result.diagnostics).Load(root, table);
-  } catch (const YAML::DeepRecursion& e) {  // yaml-cpp's guard for its stack
-    result.diagnostics.Error({e.mark.line + 1, e.mark.column + 1},
-                             "the table is nested too deeply (yaml-cpp stops at " +
-                                 std::to_string(e.depth()) + " levels)");
-  } catch (const YAML::Exception& e) {
-    result.diagnostics.Error({e.mark.line + 1, e.mark.column + 1},
-                             "YAML syntax error: " + e.msg);
-  }
+  ReadingYaml(result.diagnostics,
+              [&] { Loader(result.diagnostics).Load(YAML::Load(text), table); });
   if (result.diagnostics.empty()) result.table = std::move(table);
   return result;
 }
 
-// Reads only a regular file, without waiting (a FIFO put at the path would
-// hold the load forever), and no more than a table may hold.
 LoadResult LoadTable(const std::string& path) {
-  const auto failed = [&path](const std::string& why) {
-    LoadResult result{std::nullopt, Diagnostics(path)};
-    result.diagnostics.Error({}, why);
-    return result;
-  };
-  const int fd = open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-  if (fd < 0) return failed(std::string("unable to read the table: ") + strerror(errno));
-  struct stat st;
   std::string text;
-  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    close(fd);
-    return failed("unable to read the table: not a regular file");
+  if (const std::string why = ReadTableFile(path, text); !why.empty()) {
+    LoadResult result{std::nullopt, Diagnostics(path)};
+    result.diagnostics.Error({}, "unable to read the table: " + why);
+    return result;
   }
-  if (static_cast<size_t>(st.st_size) > kMaxTableBytes) {
-    close(fd);
-    return failed("the table is " + std::to_string(st.st_size) + " bytes, more than " +
-                  std::to_string(kMaxTableBytes >> 20) + " MiB");
-  }
-  char buffer[65536];
-  ssize_t n = 0;
-  while (text.size() <= kMaxTableBytes &&
-         ((n = read(fd, buffer, sizeof buffer)) > 0 || (n < 0 && errno == EINTR)))
-    if (n > 0) text.append(buffer, static_cast<size_t>(n));
-  const int error = n < 0 ? errno : 0;
-  close(fd);
-  if (error != 0) return failed(std::string("unable to read the table: ") + strerror(error));
   return ParseTable(text, path);
 }
 

@@ -420,7 +420,7 @@ TEST(ParseTable, MoreThan100000ServicesAreALoadError) {
   text += "}\n";
   const LoadResult r = ParseTable(text, "t.yaml");
   EXPECT_EQ(r.diagnostics.FormatAll(),
-            "t.yaml:1:11: error: services: 100001 services, more than 100000\n");
+            "t.yaml:1:11: error: services: 100001 services in the table, more than 100000\n");
 }
 
 // A FIFO put where the table was would hold a load (and, before reloads
