@@ -5,6 +5,8 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
+#include <string>
 #include <string_view>
 
 #include "cli.hpp"
@@ -72,14 +74,19 @@ int main(int argc, char** argv) {
   }
   Log::SetLevel(options.log_level);
 
-  LoadResult loaded = LoadTable(options.config);
+  // Serving, superd reloads the table from / (--daemon) and watches its
+  // directory: a relative path is made absolute while it still means
+  // what the administrator meant.
+  const std::string config =
+      options.check ? options.config : std::filesystem::absolute(options.config).string();
+  LoadResult loaded = LoadTable(config);
   if (!loaded.table) {
     std::fputs(loaded.diagnostics.FormatAll().c_str(), stderr);
     return kExitFailure;
   }
   if (options.check) {
     std::fputs(loaded.diagnostics.FormatAll().c_str(), stderr);  // warnings
-    std::printf("%s: ok (%zu service%s)\n", options.config.c_str(),
+    std::printf("%s: ok (%zu service%s)\n", config.c_str(),
                 loaded.table->services.size(),
                 loaded.table->services.size() == 1 ? "" : "s");
     return kExitOk;

@@ -28,6 +28,10 @@ constexpr const char* kSelf = "superd";
 // Connections accepted per wake-up of one listener, so that one busy
 // service cannot starve the others.
 constexpr int kAcceptBatch = 32;
+// `watch`: how long a change must be quiet before the reload, and the
+// longest a stream of changes may put it off.
+constexpr auto kSettle = std::chrono::milliseconds(200);
+constexpr auto kSettleMost = std::chrono::milliseconds(1000);
 // After EMFILE/ENFILE, how long a listener rests before trying again.
 constexpr auto kDescriptorBackoff = std::chrono::milliseconds(100);
 // After a failed fork, or a wait program that could not be executed, how
@@ -113,6 +117,7 @@ bool Supervisor::Start() {
                 "no listen entry has its address", unused.fd, unused.name.c_str());
   if (!ok) return false;
   loop_.Watch(signals_.fd(), [this] { OnSignal(); });
+  WatchTable();
   for (const StatePtr& state : services_)
     for (const auto& listener : state->listeners) Watch(listener);
   LOG_INFO(kSelf, "ready: %s", Status().c_str());
@@ -606,7 +611,40 @@ void Supervisor::OnTableLoaded() {
   load_.reset();
   if (stopping_) return;
   Apply(std::move(loaded));
+  WatchTable();  // the files of the table now in force
   if (std::exchange(reload_again_, false)) Reload();
+}
+
+// `watch`: the files of the table in force, and the directories its
+// patterns name.
+void Supervisor::WatchTable() {
+  if (!table_->watch) {
+    if (watching_) loop_.Unwatch(watch_.fd());
+    watching_ = false;
+    return watch_.Watch({}, {});
+  }
+  watch_.Watch(table_->files, table_->patterns);
+  if (!watch_.error().empty())
+    LOG_WARNING(kSelf, "changes will need SIGHUP: unable to watch %s", watch_.error().c_str());
+  if (!watching_ && watch_.fd() >= 0) loop_.Watch(watch_.fd(), [this] { OnTableChanged(); });
+  watching_ = watch_.fd() >= 0;
+}
+
+// A file of the table changed: reloaded once the writes have settled (a
+// file rewritten in place, several files saved together), but no later
+// than kSettleMost after the first change.
+void Supervisor::OnTableChanged() {
+  if (!watch_.Changed()) return;
+  const auto now = EventLoop::Clock::now();
+  if (settle_)
+    loop_.CancelTimer(*settle_);
+  else
+    first_change_ = now;
+  settle_ = loop_.AddTimer(std::min(now + kSettle, first_change_ + kSettleMost), [this] {
+    settle_.reset();
+    LOG_INFO(kSelf, "the table's files changed");
+    Reload();
+  });
 }
 
 void Supervisor::Apply(LoadResult loaded) {

@@ -24,6 +24,7 @@
 #include "spawner.hpp"
 #include "table.hpp"
 #include "table_load.hpp"
+#include "table_watch.hpp"
 
 namespace superd {
 
@@ -81,6 +82,8 @@ class Supervisor {
                const Instance& instance);
   void Reload();
   void OnTableLoaded();
+  void WatchTable();
+  void OnTableChanged();
   void Apply(LoadResult loaded);
   void ExplainBindConflict(const Service& service, const Endpoint& endpoint,
                            const ReloadPlan& plan, const std::vector<SocketKey>& old);
@@ -104,6 +107,10 @@ class Supervisor {
   bool stopping_ = false;
   std::unique_ptr<TableLoad> load_;  // a SIGHUP's table, loading off the loop
   bool reload_again_ = false;        // another SIGHUP came meanwhile
+  TableWatch watch_;                 // `watch`: the table's files
+  bool watching_ = false;            // watch_ is in the loop
+  std::optional<EventLoop::TimerId> settle_;  // the reload a change asks for
+  EventLoop::Clock::time_point first_change_;  // of those settle_ waits for
   bool full_logged_ = false;
 };
 

@@ -10,10 +10,13 @@
 //     resolver query) and "localhost" with the loopback addresses, so the
 //     several-addresses path of a listen entry is still exercised;
 //   - users and groups come from a fixed database: root (0), daemon (1),
-//     nobody/nogroup (65534).
+//     nobody/nogroup (65534);
+//   - glob matches nothing: an `include` or `inetd_conf` pattern in a
+//     fuzzed table reads none of the machine's files.
 // getservbyname stays real: Debian's nsswitch reads /etc/services ("db
 // files"), which is local.
 #include <dlfcn.h>
+#include <glob.h>
 #include <grp.h>
 #include <netdb.h>
 #include <pwd.h>
@@ -108,3 +111,11 @@ int getgrouplist(const char*, gid_t group, gid_t* groups, int* ngroups) {
 }
 
 }  // extern "C"
+
+extern "C" int glob(const char*, int, int (*)(const char*, int), glob_t* found) {
+  found->gl_pathc = 0;
+  found->gl_pathv = nullptr;
+  return GLOB_NOMATCH;
+}
+
+extern "C" void globfree(glob_t*) {}

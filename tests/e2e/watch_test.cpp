@@ -1,0 +1,141 @@
+// `watch` (SPEC "Top-level keys"; issue 11 item 3): superd reloads by
+// itself when a file of its table changes, however the change is made
+// (an editor's write-aside-and-rename, a rewrite in place, a new or
+// removed drop-in), once the change has settled; a broken save is logged
+// and changes nothing; `watch: false` leaves the table to SIGHUP.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <string>
+
+#include "harness.hpp"
+
+namespace e2e {
+namespace {
+
+std::string Str(uint16_t port) { return std::to_string(port); }
+
+// What the echo service on `port` answers to "ping\n" (empty when nothing
+// listens there or it answers nothing).
+std::string Echo(uint16_t port) {
+  Fd c;
+  if (TryConnectTcp("127.0.0.1", port, &c, 2s) != 0) return "";
+  return Exchange(c.get(), "ping\n").data;
+}
+
+// Whether `port` answers "ping\n" with "ping\n" (or, answering = false,
+// refuses connections) within the deadline.
+bool EventuallyServes(uint16_t port, bool answering = true) {
+  return WaitUntil([&] { return (Echo(port) == "ping\n") == answering; }, 10s);
+}
+
+// An editor's save: the new text written aside, then renamed over.
+void SaveByRename(const std::string& path, const std::string& text) {
+  const std::string aside = path + ".swp";
+  std::ofstream(aside, std::ios::trunc) << text;
+  ASSERT_EQ(std::rename(aside.c_str(), path.c_str()), 0) << std::strerror(errno);
+}
+
+// update-inetd's save when /tmp is another file system: in place.
+void SaveInPlace(const std::string& path, const std::string& text) {
+  std::ofstream(path, std::ios::trunc) << text;
+}
+
+class Watch : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    kept_ = PickPort();
+    added_ = PickPort();
+    drop_in_ = PickPort();
+  }
+  std::string EchoEntry(const std::string& name, uint16_t port) {
+    return ServiceEntry(name, "127.0.0.1:" + Str(port), ServiceBinary("echo"));
+  }
+  std::string Table(const std::string& top, const std::string& services) {
+    return top + "services:\n" + EchoEntry("kept", kept_) + services;
+  }
+
+  Superd superd_;
+  uint16_t kept_ = 0, added_ = 0, drop_in_ = 0;
+};
+
+TEST_F(Watch, AnEditorsSaveIsServedWithoutASignal) {
+  superd_.WriteTable(Table("", ""));
+  ASSERT_TRUE(superd_.Start());
+  SaveByRename(superd_.table_path(), Table("", EchoEntry("added", added_)));
+  EXPECT_TRUE(EventuallyServes(added_));
+  EXPECT_TRUE(superd_.WaitForLog("info: superd: the table's files changed"));
+  EXPECT_EQ(Echo(kept_), "ping\n");
+  // And removed again the same way.
+  SaveByRename(superd_.table_path(), Table("", ""));
+  EXPECT_TRUE(EventuallyServes(added_, false));
+}
+
+TEST_F(Watch, ARewriteInPlaceIsServed) {
+  superd_.WriteTable(Table("", ""));
+  ASSERT_TRUE(superd_.Start());
+  SaveInPlace(superd_.table_path(), Table("", EchoEntry("added", added_)));
+  EXPECT_TRUE(EventuallyServes(added_));
+}
+
+TEST_F(Watch, ABrokenSaveIsLoggedAndChangesNothingAndTheFixIsServed) {
+  superd_.WriteTable(Table("", ""));
+  ASSERT_TRUE(superd_.Start());
+  SaveByRename(superd_.table_path(),
+               Table("", EchoEntry("added", added_) + "    max_instances: many\n"));
+  ASSERT_TRUE(superd_.WaitForLog("error: superd: reload abandoned: " + superd_.table_path() +
+                                 ":[0-9]+:[0-9]+: error: max_instances"));
+  EXPECT_EQ(Echo(kept_), "ping\n");
+  EXPECT_EQ(Echo(added_), "");
+  SaveByRename(superd_.table_path(), Table("", EchoEntry("added", added_)));
+  EXPECT_TRUE(EventuallyServes(added_));
+}
+
+TEST_F(Watch, ANewDropInIsServedAndARemovedOneStops) {
+  superd_.WriteTable(Table("include: [\"conf.d/*.yaml\"]\n", ""));
+  ASSERT_EQ(mkdir((superd_.dir() + "/conf.d").c_str(), 0755), 0);
+  ASSERT_TRUE(superd_.Start());
+  const std::string drop_in = superd_.dir() + "/conf.d/drop-in.yaml";
+  SaveByRename(drop_in, "services:\n" + EchoEntry("drop-in", drop_in_));
+  EXPECT_TRUE(EventuallyServes(drop_in_));
+  // Other names in the directory are not the table's: nothing is
+  // reloaded for them, even well past the settling time.
+  const size_t reloads = superd_.CountLog("reloading ");
+  std::ofstream(superd_.dir() + "/conf.d/notes.txt") << "not a drop-in\n";
+  std::ofstream(superd_.dir() + "/conf.d/.drop-in.yaml.swp") << "an editor's\n";
+  usleep(1000 * 1000);
+  EXPECT_EQ(superd_.CountLog("reloading "), reloads);
+  ASSERT_EQ(unlink(drop_in.c_str()), 0);
+  EXPECT_TRUE(EventuallyServes(drop_in_, false));
+  EXPECT_EQ(Echo(kept_), "ping\n");
+}
+
+TEST_F(Watch, WatchFalseLeavesTheTableToSighup) {
+  superd_.WriteTable(Table("watch: false\n", ""));
+  ASSERT_TRUE(superd_.Start());
+  SaveByRename(superd_.table_path(), Table("watch: false\n", EchoEntry("added", added_)));
+  // Well past the settling time: not served, nothing reloaded.
+  usleep(1500 * 1000);
+  EXPECT_EQ(Echo(added_), "");
+  EXPECT_EQ(superd_.CountLog("reloading "), 0u);
+  ASSERT_EQ(kill(superd_.pid(), SIGHUP), 0);
+  EXPECT_TRUE(EventuallyServes(added_));
+}
+
+TEST_F(Watch, TurningWatchOnByAReloadWatchesFromThenOn) {
+  superd_.WriteTable(Table("watch: false\n", ""));
+  ASSERT_TRUE(superd_.Start());
+  SaveByRename(superd_.table_path(), Table("", ""));
+  ASSERT_EQ(kill(superd_.pid(), SIGHUP), 0);
+  ASSERT_TRUE(superd_.WaitForLog("reloaded: "));
+  SaveByRename(superd_.table_path(), Table("", EchoEntry("added", added_)));
+  EXPECT_TRUE(EventuallyServes(added_));
+}
+
+}  // namespace
+}  // namespace e2e
