@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <cstddef>
 #include <memory>
 #include <optional>
 #include <string>
@@ -102,6 +103,12 @@ struct Service {
   bool keepalive = false;             // `keepalive`, default false
   bool disabled = false;              // `disabled`, default false
 };
+
+// Bounds on every file of a table, whatever its format (table_loader,
+// inetd_conf), that keep its memory and load time in proportion: a
+// 10,000-service table is about 1 MiB.
+inline constexpr size_t kMaxTableBytes = 16 << 20;
+inline constexpr size_t kMaxServices = 100'000;
 
 struct ServiceTable {
   std::string path;                   // the file it was loaded from

@@ -1,9 +1,7 @@
 #include "table_loader.hpp"
 
 #include <fcntl.h>
-#include <grp.h>
 #include <sys/resource.h>
-#include <pwd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -18,6 +16,8 @@
 #include <set>
 #include <unordered_map>
 
+#include "accounts.hpp"
+#include "exec_check.hpp"
 #include "values.hpp"
 
 namespace superd {
@@ -60,16 +60,6 @@ const std::set<std::string> kServiceKeys = {
 
 // More would not fit the spawner's per-child environment (spawner.cpp).
 constexpr size_t kMaxEnv = 1000;
-// Bounds that keep a table's memory and load time in proportion: a
-// 10,000-service table is about 1 MiB.
-constexpr size_t kMaxTableBytes = 16 << 20;
-constexpr size_t kMaxServices = 100'000;
-// What execve(2) takes: one string of at most MAX_ARG_STRLEN (32 pages),
-// all of them, with their pointers, within ARG_MAX. superd's own variables
-// take at most this much besides `env` (PATH, SUPERD_SERVICE and the
-// per-connection ones, each in a slot of 80 bytes).
-constexpr size_t kMaxArgString = 32 * 4096;
-constexpr size_t kOwnEnvBytes = 64 + 12 * 80;
 
 Position Pos(const YAML::Node& node) {
   const YAML::Mark mark = node.Mark();
@@ -91,16 +81,6 @@ const char* KindName(const YAML::Node& node) {
     case YAML::NodeType::Null: return "nothing";
     default: return "a scalar";
   }
-}
-
-// What is wrong with `path` as a program, or "".
-std::string ProgramProblem(const std::string& path) {
-  struct stat st;
-  if (stat(path.c_str(), &st) != 0)
-    return "unable to find " + path + ": " + strerror(errno);
-  if (!S_ISREG(st.st_mode)) return path + " is not a regular file";
-  if (access(path.c_str(), X_OK) != 0) return path + " is not executable";
-  return "";
 }
 
 class Loader {
@@ -137,7 +117,7 @@ class Loader {
   void LoadProgram(const Entries& entries, Service& service);
   void LoadCredentials(const Entries& entries, Service& service);
   bool LoadGroup(const Entry& e, gid_t& gid);
-  bool LoadUser(const Entry& e, bool have_group, Credentials& creds);
+  bool LoadUser(const Entry& e, bool have_group, User& user);
   void LoadEnv(const Entry& e, Service& service);
   void LoadDirectory(const Entry& e, Service& service);
   void LoadPolicy(const Entries& entries, Service& service);
@@ -388,29 +368,13 @@ void Loader::LoadSettings(const std::string& what, Position at,
 // every spawn: it is a load error, at `args` (or `env`).
 void Loader::CheckExecSize(const Entries& entries, const Service& service) {
   if (service.disabled) return;  // never executed
-  const Entry* at = entries.Find("args") ? entries.Find("args") : entries.Find("env");
-  if (at == nullptr) return;
-  const std::string key = entries.Find("args") ? "args" : "env";
-  size_t total = kOwnEnvBytes + service.name.size() + service.program.size() + 1;
-  const auto add = [&](const std::string& text, const std::string& what) {
-    if (text.size() + 1 > kMaxArgString) {
-      Error(Pos(*at), key + ": " + what + " is " + std::to_string(text.size()) +
-                          " bytes, more than the kernel takes for one (" +
-                          std::to_string(kMaxArgString - 1) + ", MAX_ARG_STRLEN)");
-      return false;
-    }
-    total += text.size() + 1 + sizeof(char*);
-    return true;
-  };
-  for (size_t i = 0; i < service.args.size(); ++i)
-    if (!add(service.args[i], "argument " + std::to_string(i + 1))) return;
-  for (const auto& [name, value] : service.env)
-    if (!add(name + "=" + value, "variable " + name)) return;
-  const size_t limit = static_cast<size_t>(std::max(sysconf(_SC_ARG_MAX), 4096L));
-  if (total > limit)
-    Error(Pos(*at), key + ": the program's arguments and environment take " +
-                        std::to_string(total) + " bytes, more than the kernel's limit of " +
-                        std::to_string(limit) + " (ARG_MAX)");
+  if (!entries.Find("args") && !entries.Find("env")) return;
+  const auto problem = superd::CheckExecSize(service);
+  if (!problem) return;
+  std::string key = problem->key;
+  const Entry* at = entries.Find(key);
+  if (at == nullptr) at = entries.Find(key = entries.Find("args") ? "args" : "env");
+  Error(Pos(*at), key + ": " + problem->message);
 }
 
 void Loader::LoadPolicy(const Entries& entries, Service& service) {
@@ -587,56 +551,20 @@ void Loader::LoadProgram(const Entries& entries, Service& service) {
   if (!checked->second.empty()) Error(Pos(e), "program: " + checked->second);
 }
 
-namespace {
-// The user's supplementary groups from the group database, `gid` first.
-std::vector<gid_t> GroupsOf(const std::string& user, gid_t gid) {
-  int n = 64;
-  std::vector<gid_t> groups(n);
-  while (getgrouplist(user.c_str(), gid, groups.data(), &n) < 0) groups.resize(n *= 2);
-  groups.resize(n);
-  return groups;
-}
-}  // namespace
-
 // `group`: a gid or a group name.
 bool Loader::LoadGroup(const Entry& e, gid_t& gid) {
   std::string text;
-  if (!Scalar("group", e, text)) return false;
-  auto number = ParseInteger(text, 0, 0xfffffffe);
-  if (auto* n = std::get_if<long long>(&number)) {
-    gid = static_cast<gid_t>(*n);
-  } else if (const struct group* gr = getgrnam(text.c_str())) {
-    gid = gr->gr_gid;
-  } else {
-    Error(Pos(e), "group: unknown group '" + text + "'");
-    return false;
-  }
-  return true;
+  return Scalar("group", e, text) && Check("group", e, FindGroup(text), gid);
 }
 
-// `user`: a uid or a user name; its name and primary group when the
-// password database knows it, which a bare uid needs only with `group`.
-bool Loader::LoadUser(const Entry& e, bool have_group, Credentials& creds) {
+// `user`: a uid or a user name; a uid the password database does not know
+// needs `group` too.
+bool Loader::LoadUser(const Entry& e, bool have_group, User& user) {
   std::string text;
-  if (!Scalar("user", e, text)) return false;
-  const passwd* pw = nullptr;
-  auto number = ParseInteger(text, 0, 0xfffffffe);
-  if (auto* n = std::get_if<long long>(&number)) {
-    creds.uid = static_cast<uid_t>(*n);
-    pw = getpwuid(creds.uid);
-    if (pw == nullptr && !have_group) {
-      Error(Pos(e), "user: uid " + text + " has no passwd entry; set 'group' as well");
-      return false;
-    }
-  } else if ((pw = getpwnam(text.c_str())) == nullptr) {
-    Error(Pos(e), "user: unknown user '" + text + "'");
+  if (!Scalar("user", e, text) || !Check("user", e, FindUser(text), user)) return false;
+  if (user.name.empty() && !have_group) {
+    Error(Pos(e), "user: uid " + text + " has no passwd entry; set 'group' as well");
     return false;
-  } else {
-    creds.uid = pw->pw_uid;
-  }
-  if (pw != nullptr) {
-    creds.user_name = pw->pw_name;
-    if (!have_group) creds.gid = pw->pw_gid;
   }
   return true;
 }
@@ -645,15 +573,14 @@ void Loader::LoadCredentials(const Entries& entries, Service& service) {
   const Entry* user = entries.Find("user");
   const Entry* group = entries.Find("group");
   if (user == nullptr && group == nullptr) return;
-  Credentials creds;
-  creds.uid = geteuid();
+  User u;
+  gid_t gid = 0;
   // Both are checked, so that both are reported.
-  const bool group_ok = group == nullptr || LoadGroup(*group, creds.gid);
-  const bool user_ok = user == nullptr || LoadUser(*user, group != nullptr, creds);
+  const bool group_ok = group == nullptr || LoadGroup(*group, gid);
+  const bool user_ok = user == nullptr || LoadUser(*user, group != nullptr, u);
   if (!group_ok || !user_ok) return;
-  creds.groups = creds.user_name.empty() ? std::vector<gid_t>{creds.gid}
-                                         : GroupsOf(creds.user_name, creds.gid);
-  service.credentials = creds;
+  service.credentials = CredentialsOf(user ? std::optional<User>(u) : std::nullopt,
+                                      group ? std::optional<gid_t>(gid) : std::nullopt);
 }
 
 void Loader::LoadEnv(const Entry& e, Service& service) {
