@@ -29,8 +29,10 @@ std::string ProgramProblem(const std::string& path) {
 }
 
 std::optional<ExecSizeProblem> CheckExecSize(const Service& service) {
+  // The path is copied for the new program too, besides argv[0].
   size_t total = kOwnEnvBytes + service.name.size() + service.program.size() + 1;
   std::optional<ExecSizeProblem> problem;
+  const std::string& argv0 = service.argv0.empty() ? service.program : service.argv0;
   const auto add = [&](const std::string& text, const char* key, size_t index,
                        const std::string& what) {
     if (text.size() + 1 > kMaxArgString) {
@@ -44,6 +46,7 @@ std::optional<ExecSizeProblem> CheckExecSize(const Service& service) {
     total += text.size() + 1 + sizeof(char*);
     return true;
   };
+  if (!add(argv0, "argv0", 0, "argv0")) return problem;
   for (size_t i = 0; i < service.args.size(); ++i)
     if (!add(service.args[i], "args", i, "argument " + std::to_string(i + 1))) return problem;
   for (const auto& [name, value] : service.env)

@@ -88,6 +88,7 @@ struct Service {
   Protocol protocol = Protocol::kTcp; // `protocol`, default tcp
   bool wait = false;                  // `wait`, default false (udp: true)
   std::string program;                // `program`, required, absolute
+  std::string argv0;                  // `argv0`, default "" (`program`)
   std::vector<std::string> args;      // `args`, default []
   std::optional<Credentials> credentials;  // `user`/`group`, default superd's
   std::vector<std::pair<std::string, std::string>> env;  // `env`, default {}

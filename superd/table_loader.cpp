@@ -56,7 +56,8 @@ const std::set<std::string> kServiceKeys = {
     "user",    "group",    "env",           "working_directory", "umask",
     "nice",    "max_instances", "stderr",   "backlog",           "disabled",
     "max_per_source", "source_prefix", "rate_limit", "rate_limit_pause",
-    "rate_limit_per_source", "allow", "deny", "timeout", "rlimits", "keepalive"};
+    "rate_limit_per_source", "allow", "deny", "timeout", "rlimits", "keepalive",
+    "argv0"};
 
 // More would not fit the spawner's per-child environment (spawner.cpp).
 constexpr size_t kMaxEnv = 1000;
@@ -365,15 +366,16 @@ void Loader::LoadSettings(const std::string& what, Position at,
 }
 
 // An argument list or environment execve(2) would refuse (E2BIG) fails
-// every spawn: it is a load error, at `args` (or `env`).
+// every spawn: it is a load error, at `argv0`, `args` or `env`.
 void Loader::CheckExecSize(const Entries& entries, const Service& service) {
   if (service.disabled) return;  // never executed
-  if (!entries.Find("args") && !entries.Find("env")) return;
+  if (!entries.Find("args") && !entries.Find("env") && !entries.Find("argv0")) return;
   const auto problem = superd::CheckExecSize(service);
   if (!problem) return;
   std::string key = problem->key;
   const Entry* at = entries.Find(key);
-  if (at == nullptr) at = entries.Find(key = entries.Find("args") ? "args" : "env");
+  if (at == nullptr)
+    at = entries.Find(key = entries.Find("args") ? "args" : entries.Find("env") ? "env" : "argv0");
   Error(Pos(*at), key + ": " + problem->message);
 }
 
@@ -525,6 +527,10 @@ void Loader::LoadListen(const Entry& e, Service& service) {
 }
 
 void Loader::LoadProgram(const Entries& entries, Service& service) {
+  if (const Entry* argv0 = entries.Find("argv0")) {
+    if (Scalar("argv0", *argv0, service.argv0) && service.argv0.empty())
+      Error(Pos(*argv0), "argv0: must not be empty (without argv0, argv[0] is the program)");
+  }
   if (const Entry* args = entries.Find("args")) {
     const Entry& e = *args;
     if (!e.value.IsSequence() && !e.value.IsNull()) {

@@ -123,6 +123,16 @@ TEST_F(Contract, ArgvIsTheProgramThenArgs) {
   EXPECT_EQ(report.count("argv.3") ? report.at("argv.3") : "<missing>", "");
 }
 
+// `argv0`: what a tcpd chain needs (inetd.conf's field 7); the program
+// run is still `program`.
+TEST_F(Contract, Argv0FromTheTable) {
+  StartWith("    argv0: in.contract\n    args: [\"one\"]\n");
+  const Report report = Ask();
+  EXPECT_EQ(report.count("argc") ? report.at("argc") : "", "2") << raw_;
+  EXPECT_EQ(report.count("argv.0") ? report.at("argv.0") : "", "in.contract");
+  EXPECT_EQ(report.count("argv.1") ? report.at("argv.1") : "", "one");
+}
+
 TEST_F(Contract, OnlyDescriptorsZeroOneTwoAndBothAreTheConnection) {
   StartWith("", Hostile());
   Report report = Ask();

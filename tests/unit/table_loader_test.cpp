@@ -54,6 +54,7 @@ services:
     wait: true
     program: /bin/cat
     args: ["-u", "two words"]
+    argv0: in.echo
     user: root
     group: root
     env:
@@ -84,6 +85,7 @@ services:
   EXPECT_TRUE(s.wait);
   EXPECT_EQ(s.program, "/bin/cat");
   EXPECT_EQ(s.args, (std::vector<std::string>{"-u", "two words"}));
+  EXPECT_EQ(s.argv0, "in.echo");
   ASSERT_TRUE(s.credentials.has_value());
   EXPECT_EQ(s.credentials->uid, 0u);
   EXPECT_EQ(s.credentials->gid, 0u);
@@ -114,6 +116,7 @@ TEST(ParseTable, DefaultsOfEveryKey) {
   EXPECT_EQ(s.protocol, Protocol::kTcp);
   EXPECT_FALSE(s.wait);
   EXPECT_TRUE(s.args.empty());
+  EXPECT_EQ(s.argv0, "");
   EXPECT_FALSE(s.credentials.has_value());
   EXPECT_TRUE(s.env.empty());
   EXPECT_EQ(s.working_directory, "/");
@@ -411,6 +414,16 @@ TEST(ParseTable, ArgumentsExecWouldRefuseAreALoadError) {
                  "t.yaml");
   EXPECT_EQ(r.diagnostics.FormatAll(),
             "t.yaml:5:10: error: env: variable BIG is 204804 bytes, more than the kernel takes "
+            "for one (131071, MAX_ARG_STRLEN)\n");
+}
+
+TEST(ParseTable, AnArgv0ExecWouldRefuseIsALoadErrorAtArgv0) {
+  const std::string long_arg(200 * 1024, 'a');
+  const LoadResult r = ParseTable("services:\n  s:\n    listen: \"127.0.0.1:7\"\n"
+                                  "    program: /bin/cat\n    argv0: " + long_arg + "\n",
+                                  "t.yaml");
+  EXPECT_EQ(r.diagnostics.FormatAll(),
+            "t.yaml:5:12: error: argv0: argv0 is 204800 bytes, more than the kernel takes "
             "for one (131071, MAX_ARG_STRLEN)\n");
 }
 
