@@ -57,7 +57,7 @@ const std::set<std::string> kServiceKeys = {
     "nice",    "max_instances", "stderr",   "backlog",           "disabled",
     "max_per_source", "source_prefix", "rate_limit", "rate_limit_pause",
     "rate_limit_per_source", "allow", "deny", "timeout", "rlimits", "keepalive",
-    "argv0"};
+    "argv0", "sndbuf", "rcvbuf"};
 
 // More would not fit the spawner's per-child environment (spawner.cpp).
 constexpr size_t kMaxEnv = 1000;
@@ -352,6 +352,11 @@ void Loader::LoadSettings(const std::string& what, Position at,
   if (auto* e = find("timeout")) Duration("timeout", *e, service.timeout);
   if (auto* e = find("rlimits")) LoadRlimits(*e, service);
   if (auto* e = find("keepalive")) Bool("keepalive", *e, service.keepalive);
+  for (const char* key : {"sndbuf", "rcvbuf"}) {
+    std::string text;
+    if (auto* e = find(key); e && Scalar(key, *e, text))
+      Check(key, *e, ParseBufferSize(text), key[0] == 's' ? service.sndbuf : service.rcvbuf);
+  }
   LoadPolicy(entries, service);
   if (auto* e = find("stderr")) {
     std::string text = "null";  // `stderr: null` unquoted is a YAML null

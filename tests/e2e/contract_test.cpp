@@ -242,6 +242,15 @@ TEST_F(Contract, StderrSocketIsTheConnection) {
   EXPECT_EQ(superd_.CountLog("stderr=socket-marker"), 0u);
 }
 
+// `sndbuf` and `rcvbuf` are set on the listening socket; the connection a
+// program gets inherits them.
+TEST_F(Contract, SocketBufferSizesFromTheTable) {
+  StartWith("    sndbuf: 48k\n    rcvbuf: 96K\n");
+  Report report = Ask();
+  EXPECT_EQ(report["sndbuf"], KernelBufferSize(48 * 1024, false)) << raw_;
+  EXPECT_EQ(report["rcvbuf"], KernelBufferSize(96 * 1024, true)) << raw_;
+}
+
 TEST_F(Contract, UserAndItsGroupsFromTheTable) {
   if (geteuid() != 0) GTEST_SKIP() << "running a service as another user needs root";
   const passwd* pw = getpwnam("nobody");
@@ -286,7 +295,9 @@ TEST_F(Contract, UdpServiceHasNoPerConnectionVariables) {
       "  contract:\n"
       "    listen: \"127.0.0.1:${PORT}\"\n"
       "    protocol: udp\n"
-      "    program: ${PROGRAM}\n",
+      "    program: ${PROGRAM}\n"
+      "    sndbuf: 40k\n"
+      "    rcvbuf: 80k\n",
       {{"PORT", std::to_string(port_)}, {"PROGRAM", HelperBinary("contract")}}));
   ASSERT_TRUE(superd_.Start(Hostile()));
   Fd u = UdpSocket("127.0.0.1", port_);
@@ -302,6 +313,9 @@ TEST_F(Contract, UdpServiceHasNoPerConnectionVariables) {
   };
   EXPECT_EQ(EnvOf(report), want);
   EXPECT_EQ(report["fd0.type"], "dgram");
+  // The socket itself, with the table's buffer sizes.
+  EXPECT_EQ(report["sndbuf"], KernelBufferSize(40 * 1024, false)) << *answer;
+  EXPECT_EQ(report["rcvbuf"], KernelBufferSize(80 * 1024, true)) << *answer;
   EXPECT_EQ(report["fl.0"], "blocking");
   EXPECT_EQ(report["fds"], "0,1,2");
   EXPECT_EQ(report["sid"], report["pid"]);

@@ -4,9 +4,10 @@
 //   0x02 ParseInteger        0x06 ParseSize
 //   0x03 ParseUmask          0x07 ParseCidr
 //   0x04 ParseListen         0x08 CidrSet: a rule per line, then Find
+//   0x0b ParseBufferSize
 // and is not part of the text. Any other first byte: the whole input is a
 // table for ParseTable, so that a table file is a seed or a reproducer as
-// it is (YAML allows none of 0x01-0x08 anywhere).
+// it is (YAML allows none of 0x01-0x08, 0x0b anywhere).
 //
 // Beyond "no crash, no hang, no leak, no undefined behaviour", each parser's
 // documented contract is checked on what it accepts (a duration at most
@@ -131,6 +132,14 @@ void FuzzSize(std::string_view text) {
     if (*size == ~0ull && (text == "unlimited" || text == "infinity")) return;
     FUZZ_CHECK(Matches(text, kDecimal, false, {"", "K", "k", "M", "m", "G", "g"}));
     FUZZ_CHECK(*size <= max);
+  }
+}
+
+void FuzzBufferSize(std::string_view text) {
+  const auto parsed = ParseBufferSize(text);
+  if (auto* size = std::get_if<int>(&parsed)) {
+    FUZZ_CHECK(Matches(text, kDecimal, false, {"", "K", "k", "M", "m", "G", "g"}));
+    FUZZ_CHECK(0 <= *size && *size <= kMaxBufferSize);
   }
 }
 
@@ -294,7 +303,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace superd;
   std::string_view text(reinterpret_cast<const char*>(data), size);
   const uint8_t selector = size > 0 ? data[0] : 0;
-  if (selector < 0x01 || selector > 0x08) {
+  if ((selector < 0x01 || selector > 0x08) && selector != 0x0b) {
     FuzzTable(text);
     return 0;
   }
@@ -308,6 +317,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     case 0x06: FuzzSize(text); break;
     case 0x07: FuzzCidr(text); break;
     case 0x08: FuzzCidrSet(text); break;
+    case 0x0b: FuzzBufferSize(text); break;
   }
   return 0;
 }

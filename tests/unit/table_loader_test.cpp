@@ -67,6 +67,8 @@ services:
     max_instances: 7
     stderr: socket
     backlog: 99
+    sndbuf: 64k
+    rcvbuf: 1M
     disabled: true
 )");
   EXPECT_EQ(table.path, "t.yaml");
@@ -102,6 +104,8 @@ services:
   EXPECT_EQ(s.max_instances, 7);
   EXPECT_EQ(s.stderr_mode, StderrMode::kSocket);
   EXPECT_EQ(s.backlog, 99);
+  EXPECT_EQ(s.sndbuf, 65536);
+  EXPECT_EQ(s.rcvbuf, 1 << 20);
   EXPECT_TRUE(s.disabled);
 }
 
@@ -125,6 +129,8 @@ TEST(ParseTable, DefaultsOfEveryKey) {
   EXPECT_EQ(s.max_instances, 64);
   EXPECT_EQ(s.stderr_mode, StderrMode::kInherit);
   EXPECT_EQ(s.backlog, 1024);
+  EXPECT_EQ(s.sndbuf, 0);
+  EXPECT_EQ(s.rcvbuf, 0);
   EXPECT_FALSE(s.disabled);
 }
 
