@@ -90,7 +90,11 @@ std::vector<Entry> Entries(const std::string& text) {
 // Which addresses field 3's protocol listens on.
 enum class Family { kAny, kIpv4, kIpv6 };
 
-std::string Basename(const std::string& path) { return path.substr(path.rfind('/') + 1); }
+// "/usr/sbin/in.fingerd" -> "in.fingerd"; a path that ends in '/' whole.
+std::string Basename(const std::string& path) {
+  const std::string name = path.substr(path.rfind('/') + 1);
+  return name.empty() ? path : name;
+}
 
 class Reader {
  public:
@@ -470,6 +474,15 @@ InetdConf ReadInetdConf(const std::string& text, const std::string& file,
     conf.diagnostics.Error({1, 1}, "the file is " + std::to_string(text.size()) +
                                        " bytes, more than " +
                                        std::to_string(kMaxTableBytes >> 20) + " MiB");
+    return conf;
+  }
+  // A NUL would end a path or an argument where the file does not show it.
+  if (const size_t nul = text.find('\0'); nul != std::string::npos) {
+    const auto line_start = text.rfind('\n', nul);
+    const size_t column = nul - (line_start == std::string::npos ? 0 : line_start + 1);
+    const auto line = std::count(text.begin(), text.begin() + nul, '\n');
+    conf.diagnostics.Error({static_cast<int>(line + 1), static_cast<int>(column + 1)},
+                           "a NUL byte: not a text file");
     return conf;
   }
   const std::vector<Entry> entries = Entries(text);

@@ -787,6 +787,17 @@ TEST_F(InetdConfTest, ArgumentsExecWouldRefuseAreAnErrorAtTheirField) {
             "one (131071, MAX_ARG_STRLEN)\n");
 }
 
+TEST_F(InetdConfTest, ANulByteIsAnError) {
+  EXPECT_EQ(Problems("# ok\necho stream tcp nowait root inter" + std::string(1, '\0') + "nal\n"),
+            "inetd.conf:2:34: error: a NUL byte: not a text file\n");
+}
+
+// Found by fuzzing: argv[0] of a disabled entry whose program is a
+// directory was empty.
+TEST_F(InetdConfTest, AProgramPathEndingInASlashIsItsOwnArgv0) {
+  EXPECT_EQ(One("#<off># telnet stream tcp nowait root /usr/\n").argv0, "/usr/");
+}
+
 // The bounds of a YAML table hold for an inetd.conf too.
 TEST_F(InetdConfTest, AFileLargerThan16MiBIsRefused) {
   const std::string huge = "#" + std::string(16 << 20, 'x') + "\n";
