@@ -121,7 +121,7 @@ class Reader {
   void SetDefaultHost(const Field& hosts);
   bool CheckHosts(const Field& hosts);
   void ReadProtocol(const Field& field, Service& service);
-  void ReadWait(const Field& field, Service& service, std::optional<Rate>& rate);
+  bool ReadWait(const Field& field, Service& service, std::optional<Rate>& rate);
   void ReadUser(const Field& field, Service& service);
   void ReadProgram(const std::vector<Field>& fields, const std::string& name,
                    Service& service);
@@ -206,12 +206,12 @@ std::optional<InetdService> Reader::Read(const Entry& entry) {
   s.name = name.text + "." + (protocol_.empty() ? f[2].text : protocol_);
 
   std::optional<Rate> rate;
-  ReadWait(f[3], s, rate);
+  const bool wait_ok = ReadWait(f[3], s, rate);
   ReadUser(f[4], s);
   ReadProgram(f, name.text, s);
   if (f[5].text == "internal")  // superd's samples: tcp nowait, udp wait
     s.wait = s.protocol == Protocol::kUdp;
-  else if (s.protocol == Protocol::kUdp && !s.wait && protocol_ok)
+  else if (s.protocol == Protocol::kUdp && !s.wait && protocol_ok && wait_ok)
     Error(f[3].at, "wait: udp services are wait services (the program is given the "
                    "socket itself); write wait");
   s.policy.rate_limit = rate ? *rate : s.wait ? kWaitRateLimit : kNowaitRateLimit;
@@ -289,22 +289,23 @@ void Reader::ReadProtocol(const Field& field, Service& service) {
 // Field 4: wait or nowait, each with an optional .N: at most N spawns a
 // minute. openbsd-inetd takes anything but "wait" for nowait; a typo here
 // would change how the program is given its socket, so it is an error.
-void Reader::ReadWait(const Field& field, Service& service, std::optional<Rate>& rate) {
+bool Reader::ReadWait(const Field& field, Service& service, std::optional<Rate>& rate) {
   const size_t dot = field.text.find('.');
   const std::string mode = field.text.substr(0, dot);
   if (mode != "wait" && mode != "nowait") {
     Error(field.at, "wait: expected wait or nowait, with an optional .N (spawns a "
                     "minute), not '" + field.text + "' (openbsd-inetd would take it "
                     "for nowait; superd does not guess)");
-    return;
+    return false;
   }
   service.wait = mode == "wait";
-  if (dot == std::string::npos) return;
+  if (dot == std::string::npos) return true;
   const auto n = ParseInteger(field.text.substr(dot + 1), 1, 1'000'000);
   if (auto* error = std::get_if<std::string>(&n))
     Error(Plus(field.at, dot + 1), "wait: " + mode + ".N: " + *error);
   else
     rate = Rate{std::get<long long>(n), 60s};
+  return true;
 }
 
 // Field 5: USER, USER.GROUP or USER:GROUP. The whole field is tried as a

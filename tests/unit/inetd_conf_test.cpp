@@ -674,7 +674,7 @@ TEST_F(InetdConfTest, EveryProblemOfAFileAtItsField) {
                      "finger stream udp nowait root /bin/true\n"                   // 4
                      "finger dgram tcp wait root /bin/true\n"                      // 5
                      "ntalk dgram udp nowait root /bin/true\n"                     // 6
-                     "finger stream tcp waiting root /bin/true\n"                  // 7
+                     "ntalk dgram udp waiting root /bin/true\n"                    // 7
                      "finger stream tcp nowait.0 root /bin/true\n"                 // 8
                      "finger stream tcp nowait.x root /bin/true\n"                 // 9
                      "finger stream tcp nowait no-such-user /bin/true\n"           // 10
@@ -709,7 +709,7 @@ TEST_F(InetdConfTest, EveryProblemOfAFileAtItsField) {
             "(stream is tcp, dgram is udp)\n"
             "inetd.conf:6:17: error: wait: udp services are wait services (the program is "
             "given the socket itself); write wait\n"
-            "inetd.conf:7:19: error: wait: expected wait or nowait, with an optional .N "
+            "inetd.conf:7:17: error: wait: expected wait or nowait, with an optional .N "
             "(spawns a minute), not 'waiting' (openbsd-inetd would take it for nowait; "
             "superd does not guess)\n"
             "inetd.conf:8:26: error: wait: nowait.N: value 0 is out of range (1..1000000)\n"
