@@ -50,6 +50,27 @@ std::vector<std::string> Listen(const Service& s) {
   return out;
 }
 
+// Every field of a Service that an entry sets, one per line.
+std::string Shape(const Service& s) {
+  std::string out = s.name + "\n";
+  for (const std::string& l : Listen(s)) out += "listen " + l + "\n";
+  out += std::string(s.protocol == Protocol::kUdp ? "udp" : "tcp") +
+         (s.wait ? " wait\n" : " nowait\n");
+  out += "program " + s.program + "\nargv0 " + s.argv0 + "\n";
+  for (const std::string& a : s.args) out += "arg " + a + "\n";
+  out += "rate_limit " + std::to_string(s.policy.rate_limit.count) + "/" +
+         std::to_string(s.policy.rate_limit.per.count()) + "ms, pause " +
+         std::to_string(s.policy.rate_limit_pause.count()) + "ms\n";
+  if (s.credentials) {
+    const struct group* gr = getgrgid(s.credentials->gid);
+    out += "user " + s.credentials->user_name + " group " + (gr ? gr->gr_name : "?") + "\n";
+  }
+  out += "stderr " + std::string(s.stderr_mode == StderrMode::kSocket ? "socket" : "other") +
+         ", buffers " + std::to_string(s.sndbuf) + " " + std::to_string(s.rcvbuf) +
+         (s.disabled ? ", disabled\n" : "\n");
+  return out;
+}
+
 std::vector<std::string> Names(const InetdConf& conf) {
   std::vector<std::string> out;
   for (const InetdService& s : conf.services)
@@ -293,6 +314,55 @@ TEST_F(InetdConfTest, Ident2WithoutItsUserOrProgramAreTwoErrors) {
             "inetd.conf:1:27: error: user: unknown user 'identd'\n"
             "inetd.conf:1:34: error: program: unable to find /usr/sbin/ident2: No such file "
             "or directory\n");
+}
+
+// Each real entry whole: every field of the Service it gives.
+TEST_F(InetdConfTest, EveryRealEntryWhole) {
+  const std::map<std::string, std::string> want = {
+      {"finger  stream tcp nowait nobody  ${BIN}/tcpd /usr/sbin/in.fingerd",
+       "finger.tcp\nlisten *:finger -> [::]:79 dual\ntcp nowait\nprogram ${BIN}/tcpd\n"
+       "argv0 /usr/sbin/in.fingerd\nrate_limit 256/60000ms, pause 10000ms\n"
+       "user nobody group nogroup\nstderr socket, buffers 0 0\n"},
+      {"ntalk   dgram  udp wait nobody.tty ${BIN}/in.ntalkd in.ntalkd",
+       "ntalk.udp\nlisten *:ntalk -> [::]:518 dual\nudp wait\nprogram ${BIN}/in.ntalkd\n"
+       "argv0 in.ntalkd\nrate_limit 50/1000ms, pause 10000ms\nuser nobody group tty\n"
+       "stderr socket, buffers 0 0\n"},
+      {"#<off># ntalk dgram udp4 wait root /usr/sbin/tcpd /usr/sbin/talkd",
+       "ntalk.udp4\nlisten 0.0.0.0:ntalk -> 0.0.0.0:518\nudp wait\n"
+       "program /usr/sbin/tcpd\nargv0 /usr/sbin/talkd\n"
+       "rate_limit 50/1000ms, pause 10000ms\nuser root group root\n"
+       "stderr socket, buffers 0 0, disabled\n"},
+      {"#<off># telnet stream tcp nowait root /usr/sbin/tcpd /usr/sbin/telnetd",
+       "telnet.tcp\nlisten *:telnet -> [::]:23 dual\ntcp nowait\nprogram /usr/sbin/tcpd\n"
+       "argv0 /usr/sbin/telnetd\nrate_limit 256/60000ms, pause 10000ms\n"
+       "user root group root\nstderr socket, buffers 0 0, disabled\n"},
+      {"#<off># sane-port stream tcp nowait saned:saned /usr/sbin/saned saned",
+       "sane-port.tcp\nlisten *:sane-port -> [::]:6566 dual\ntcp nowait\n"
+       "program /usr/sbin/saned\nargv0 saned\nrate_limit 256/60000ms, pause 10000ms\n"
+       "stderr socket, buffers 0 0, disabled\n"},
+      {"www     stream tcp nowait nobody:www-data ${BIN}/tcpd ${BIN}/micro-httpd $WWWDIR",
+       "www.tcp\nlisten *:www -> [::]:80 dual\ntcp nowait\nprogram ${BIN}/tcpd\n"
+       "argv0 ${BIN}/micro-httpd\narg $WWWDIR\nrate_limit 256/60000ms, pause 10000ms\n"
+       "user nobody group www-data\nstderr socket, buffers 0 0\n"},
+      {"3142    stream tcp nowait www-data ${BIN}/apt-cacher apt-cacher -i",
+       "3142.tcp\nlisten *:3142 -> [::]:3142 dual\ntcp nowait\nprogram ${BIN}/apt-cacher\n"
+       "argv0 apt-cacher\narg -i\nrate_limit 256/60000ms, pause 10000ms\n"
+       "user www-data group www-data\nstderr socket, buffers 0 0\n"},
+      {"printer stream tcp nowait lp ${BIN}/cups-lpd cups-lpd",
+       "printer.tcp\nlisten *:printer -> [::]:515 dual\ntcp nowait\n"
+       "program ${BIN}/cups-lpd\nargv0 cups-lpd\nrate_limit 256/60000ms, pause 10000ms\n"
+       "user lp group lp\nstderr socket, buffers 0 0\n"},
+      {"ident   stream tcp nowait daemon ${BIN}/ident2 ident2 -i -n",
+       "ident.tcp\nlisten *:ident -> [::]:113 dual\ntcp nowait\nprogram ${BIN}/ident2\n"
+       "argv0 ident2\narg -i\narg -n\nrate_limit 256/60000ms, pause 10000ms\n"
+       "user daemon group daemon\nstderr socket, buffers 0 0\n"},
+  };
+  for (const auto& [line, shape] : want) {
+    std::string expected = shape;
+    for (size_t at; (at = expected.find("${BIN}")) != std::string::npos;)
+      expected.replace(at, 6, bin_);
+    EXPECT_EQ(Shape(One(line + "\n")), expected) << line;
+  }
 }
 
 // A file as openbsd-inetd's preinst and update-inetd leave it.
