@@ -4,10 +4,11 @@ BUILD   ?= build
 BUILD_SANITIZE ?= build-sanitize
 PREFIX  ?= /usr/local
 JOBS    ?= 2
-# clang and libclang-rt-14-dev: libFuzzer, for the fuzz tests (tests/fuzz).
+# clang and libclang-rt-14-dev: libFuzzer, for the fuzz tests (tests/fuzz);
+# update-inetd: Debian's, for the inetd.conf tests (tests/e2e/inetd_test.cpp).
 DEBS    := cmake make g++ pkg-config libyaml-cpp-dev libboost-program-options-dev \
            libgtest-dev libsystemd-dev mandoc groff-base python3 strace systemd \
-           clang libclang-rt-14-dev
+           clang libclang-rt-14-dev update-inetd
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all deps configure build run test install clean

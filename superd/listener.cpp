@@ -16,6 +16,37 @@ namespace {
 
 ListenError Failed(const char* verb) { return {verb, strerror(errno)}; }
 
+#ifndef SO_BUF_LOCK
+#define SO_BUF_LOCK 72  // Linux 5.14
+#endif
+constexpr int kSndbufLock = 1, kRcvbufLock = 2;  // SOCK_SNDBUF_LOCK, SOCK_RCVBUF_LOCK
+
+// A socket given SO_SNDBUF (SO_RCVBUF) keeps that size, and the kernel no
+// longer tunes it. Going back to 0 gives it the size a new socket of its
+// kind has, then takes the lock off again (SO_BUF_LOCK; on an older kernel
+// the size stays fixed).
+void SetBufferSize(int fd, int option, int size, int before) {
+  if (size == before || (size == 0 && before <= 0)) return;
+  if (size > 0) {
+    setsockopt(fd, SOL_SOCKET, option, &size, sizeof size);
+    return;
+  }
+  int domain = 0, type = 0, fresh_size = 0, locks = 0;
+  socklen_t len = sizeof domain;
+  getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len);
+  len = sizeof type;
+  getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len);
+  UniqueFd fresh(socket(domain, type | SOCK_CLOEXEC, 0));
+  len = sizeof fresh_size;
+  if (!fresh || getsockopt(fresh.get(), SOL_SOCKET, option, &fresh_size, &len) != 0) return;
+  fresh_size /= 2;  // the kernel doubles what it is given
+  setsockopt(fd, SOL_SOCKET, option, &fresh_size, sizeof fresh_size);
+  len = sizeof locks;
+  if (getsockopt(fd, SOL_SOCKET, SO_BUF_LOCK, &locks, &len) != 0) return;
+  locks &= option == SO_SNDBUF ? ~kSndbufLock : ~kRcvbufLock;
+  setsockopt(fd, SOL_SOCKET, SO_BUF_LOCK, &locks, sizeof locks);
+}
+
 // A UNIX socket's file, reached through the directory it is in, opened
 // once: the check that the file is a socket and its removal act on one
 // file, even if a directory of the path is renamed, or replaced by a
@@ -83,6 +114,15 @@ std::variant<UniqueFd, ListenError> OpenListener(const Endpoint& endpoint,
     // clients' datagrams.
     return Failed("set SO_REUSEADDR on");
   }
+  // Before listen(2): a tcp receive buffer decides the window scale the
+  // connections announce.
+  const BufferSizes& b = options.buffers;
+  if (b.sndbuf > 0 &&
+      setsockopt(fd.get(), SOL_SOCKET, SO_SNDBUF, &b.sndbuf, sizeof b.sndbuf) != 0)
+    return Failed("set SO_SNDBUF on");
+  if (b.rcvbuf > 0 &&
+      setsockopt(fd.get(), SOL_SOCKET, SO_RCVBUF, &b.rcvbuf, sizeof b.rcvbuf) != 0)
+    return Failed("set SO_RCVBUF on");
   if (address.family() == AF_INET6 &&
       setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY,
                  endpoint.dual_stack ? &zero : &one, sizeof one) != 0)
@@ -94,7 +134,9 @@ std::variant<UniqueFd, ListenError> OpenListener(const Endpoint& endpoint,
   return fd;
 }
 
-void AdjustListener(int fd, const Service& service) {
+void AdjustListener(int fd, const Service& service, const BufferSizes& before) {
+  SetBufferSize(fd, SO_SNDBUF, service.sndbuf, before.sndbuf);
+  SetBufferSize(fd, SO_RCVBUF, service.rcvbuf, before.rcvbuf);
   int flags = fcntl(fd, F_GETFL);
   if (flags >= 0)
     fcntl(fd, F_SETFL, service.wait ? flags & ~O_NONBLOCK : flags | O_NONBLOCK);

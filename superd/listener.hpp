@@ -14,10 +14,20 @@
 
 namespace superd {
 
+// The socket buffer sizes a socket has (`sndbuf`, `rcvbuf`): 0 for the
+// kernel's default, -1 where unknown (a socket the service manager passed).
+struct BufferSizes {
+  int sndbuf = -1;
+  int rcvbuf = -1;
+  bool operator==(const BufferSizes&) const = default;
+};
+
 struct ListenOptions {
   int socktype;        // SOCK_STREAM or SOCK_DGRAM
   int backlog;         // for SOCK_STREAM
   bool nonblocking;    // false for wait services
+  BufferSizes buffers{0, 0};  // SO_SNDBUF, SO_RCVBUF; accepted sockets
+                              // inherit them
 };
 
 // Why a socket could not be opened: "unable to VERB ADDRESS: REASON".
@@ -30,8 +40,10 @@ std::variant<UniqueFd, ListenError> OpenListener(const Endpoint& endpoint,
                                                  const ListenOptions& options);
 
 // Applies a reloaded service's settings to a socket it keeps: the backlog
-// (listen(2) again) and blocking mode (wait programs share the socket).
-void AdjustListener(int fd, const Service& service);
+// (listen(2) again), blocking mode (wait programs share the socket) and
+// buffer sizes. `before`: the sizes it has, so that one that went back to 0
+// gets the kernel's default again; an unknown one (-1) is left alone then.
+void AdjustListener(int fd, const Service& service, const BufferSizes& before);
 
 // The file a UNIX socket was bound to, as it is right after bind(2): the
 // one superd may remove later (zero for other sockets).

@@ -32,8 +32,9 @@ struct Listener : std::enable_shared_from_this<Listener> {
   bool accept_failing = false;  // accept(2) has been failing (logged once)
   bool adopted = false;  // passed by the service manager, which owns its file
   SocketFile file;       // a UNIX socket's file, removed with the socket
-  bool wait = false;     // the mode and backlog it has (AdjustListener)
-  int backlog = -1;      // -1: unknown (adopted)
+  bool wait = false;     // the mode, backlog and buffers it has
+  int backlog = -1;      // (AdjustListener); -1: unknown (adopted)
+  BufferSizes buffers;
 };
 
 struct ServiceState : std::enable_shared_from_this<ServiceState> {

@@ -18,12 +18,13 @@ const char* const kSlotNames[] = {
 
 SpawnPlan::SpawnPlan(const Service& service)
     : program_(service.program),
+      argv0_(service.argv0.empty() ? service.program : service.argv0),
       args_(service.args),
       nice_(service.nice),
       umask_(service.umask),
       working_directory_(service.working_directory),
       stderr_mode_(service.stderr_mode) {
-  argv_.push_back(program_.data());
+  argv_.push_back(argv0_.data());
   for (std::string& a : args_) argv_.push_back(a.data());
   argv_.push_back(nullptr);
 

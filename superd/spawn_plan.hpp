@@ -67,6 +67,7 @@ class SpawnPlan {
   void Set(Slot slot, const char* value);
 
   std::string program_;
+  std::string argv0_;
   std::vector<std::string> args_;
   std::vector<char*> argv_;
   std::vector<std::string> constant_env_;  // "NAME=value"

@@ -150,7 +150,7 @@ std::shared_ptr<Listener> Supervisor::Open(const Service& service,
                                            ActivationSockets* activation) {
   ListenOptions options{
       service.protocol == Protocol::kUdp ? SOCK_DGRAM : SOCK_STREAM,
-      service.backlog, !service.wait};
+      service.backlog, !service.wait, {service.sndbuf, service.rcvbuf}};
   auto listener = std::make_shared<Listener>();
   listener->endpoint = &endpoint;
   if (activation) listener->fd = activation->Take(endpoint, options.socktype);
@@ -172,17 +172,22 @@ std::shared_ptr<Listener> Supervisor::Open(const Service& service,
   listener->file = SocketFileOf(endpoint);
   listener->wait = service.wait;
   listener->backlog = service.backlog;
+  listener->buffers = options.buffers;
   return listener;
 }
 
-// Gives a socket superd keeps its (new) service's blocking mode and
-// backlog; only what changed, so that reloading a large table costs no
-// system call per socket.
+// Gives a socket superd keeps its (new) service's blocking mode, backlog
+// and buffer sizes; only what changed, so that reloading a large table
+// costs no system call per socket.
 void Supervisor::Adjust(Listener& listener, const Service& service) {
-  if (listener.backlog == service.backlog && listener.wait == service.wait) return;
-  AdjustListener(listener.fd.get(), service);
+  const BufferSizes buffers{service.sndbuf, service.rcvbuf};
+  if (listener.backlog == service.backlog && listener.wait == service.wait &&
+      listener.buffers == buffers)
+    return;
+  AdjustListener(listener.fd.get(), service, listener.buffers);
   listener.wait = service.wait;
   listener.backlog = service.backlog;
+  listener.buffers = buffers;
 }
 
 void Supervisor::Watch(const std::shared_ptr<Listener>& listener) {

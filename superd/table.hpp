@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <cstddef>
 #include <memory>
 #include <optional>
 #include <string>
@@ -87,6 +88,7 @@ struct Service {
   Protocol protocol = Protocol::kTcp; // `protocol`, default tcp
   bool wait = false;                  // `wait`, default false (udp: true)
   std::string program;                // `program`, required, absolute
+  std::string argv0;                  // `argv0`, default "" (`program`)
   std::vector<std::string> args;      // `args`, default []
   std::optional<Credentials> credentials;  // `user`/`group`, default superd's
   std::vector<std::pair<std::string, std::string>> env;  // `env`, default {}
@@ -100,8 +102,16 @@ struct Service {
   Duration timeout{0};                // `timeout`, default 0 (none)
   std::vector<Rlimit> rlimits;        // `rlimits`, default unchanged
   bool keepalive = false;             // `keepalive`, default false
+  int sndbuf = 0;                     // `sndbuf`, default 0 (the kernel's)
+  int rcvbuf = 0;                     // `rcvbuf`, default 0 (the kernel's)
   bool disabled = false;              // `disabled`, default false
 };
+
+// Bounds on every file of a table, whatever its format (table_loader,
+// inetd_conf), that keep its memory and load time in proportion: a
+// 10,000-service table is about 1 MiB.
+inline constexpr size_t kMaxTableBytes = 16 << 20;
+inline constexpr size_t kMaxServices = 100'000;
 
 struct ServiceTable {
   std::string path;                   // the file it was loaded from

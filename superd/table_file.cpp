@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "fd.hpp"
+#include "table.hpp"
 
 namespace superd {
 

@@ -1,18 +1,14 @@
 // TableFile: how every file of a service table is found and read: the
 // table itself, its `include` drop-ins and its `inetd_conf` files. Reads
 // only regular files, without waiting (a FIFO put at the path would hold
-// a load forever), and no more than a table may hold.
+// a load forever), and no more than a table may hold (kMaxTableBytes,
+// table.hpp).
 #pragma once
 
-#include <cstddef>
 #include <string>
 #include <vector>
 
 namespace superd {
-
-// The most one file of a table may hold: a 10,000-service table is about
-// 1 MiB.
-inline constexpr size_t kMaxTableBytes = 16 << 20;
 
 // Reads `path` into `text`; returns why it could not ("not a regular
 // file", "N bytes, more than 16 MiB", strerror's text), or "".

@@ -1,9 +1,7 @@
 #include "table_loader.hpp"
 
 #include <fcntl.h>
-#include <grp.h>
 #include <sys/resource.h>
-#include <pwd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -15,11 +13,15 @@
 #include <cerrno>
 #include <cstring>
 #include <deque>
+#include <filesystem>
 #include <map>
 #include <optional>
 #include <set>
 #include <unordered_map>
 
+#include "accounts.hpp"
+#include "exec_check.hpp"
+#include "inetd_conf.hpp"
 #include "table_file.hpp"
 #include "values.hpp"
 
@@ -54,25 +56,18 @@ class Entries {
 };
 
 const std::set<std::string> kTopKeys = {"max_children", "shutdown_grace", "defaults",
-                                        "services",     "include",        "watch"};
+                                        "services",     "include",        "inetd_conf",
+                                        "watch"};
 const std::set<std::string> kServiceKeys = {
     "listen",  "protocol", "wait",          "program",           "args",
     "user",    "group",    "env",           "working_directory", "umask",
     "nice",    "max_instances", "stderr",   "backlog",           "disabled",
     "max_per_source", "source_prefix", "rate_limit", "rate_limit_pause",
-    "rate_limit_per_source", "allow", "deny", "timeout", "rlimits", "keepalive"};
+    "rate_limit_per_source", "allow", "deny", "timeout", "rlimits", "keepalive",
+    "argv0", "sndbuf", "rcvbuf"};
 
 // More would not fit the spawner's per-child environment (spawner.cpp).
 constexpr size_t kMaxEnv = 1000;
-// Bounds that keep a table's memory and load time in proportion (and
-// kMaxTableBytes, table_file.hpp).
-constexpr size_t kMaxServices = 100'000;
-// What execve(2) takes: one string of at most MAX_ARG_STRLEN (32 pages),
-// all of them, with their pointers, within ARG_MAX. superd's own variables
-// take at most this much besides `env` (PATH, SUPERD_SERVICE and the
-// per-connection ones, each in a slot of 80 bytes).
-constexpr size_t kMaxArgString = 32 * 4096;
-constexpr size_t kOwnEnvBytes = 64 + 12 * 80;
 
 Position Pos(const YAML::Node& node) {
   const YAML::Mark mark = node.Mark();
@@ -87,6 +82,16 @@ Position Pos(const Entry& e) {
   if (p.line == 0 || e.value.IsNull()) p = Pos(e.key);
   p.file = e.file;
   return p;
+}
+
+// Where the sample programs that inetd.conf's `internal` entries run are:
+// libexec/superd beside the sbin superd runs from (/usr/sbin/superd:
+// /usr/libexec/superd; in a build tree, a link to build/services).
+std::string InternalProgramsDir() {
+  std::error_code error;
+  const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", error);
+  if (error) return "/usr/libexec/superd";
+  return (self.parent_path().parent_path() / "libexec" / "superd").string();
 }
 
 // "FILE:LINE:COLUMN" of a position that names its file.
@@ -119,16 +124,6 @@ const char* KindName(const YAML::Node& node) {
   }
 }
 
-// What is wrong with `path` as a program, or "".
-std::string ProgramProblem(const std::string& path) {
-  struct stat st;
-  if (stat(path.c_str(), &st) != 0)
-    return "unable to find " + path + ": " + strerror(errno);
-  if (!S_ISREG(st.st_mode)) return path + " is not a regular file";
-  if (access(path.c_str(), X_OK) != 0) return path + " is not executable";
-  return "";
-}
-
 class Loader {
  public:
   explicit Loader(Diagnostics& diag) : diag_(&diag) {}
@@ -159,6 +154,10 @@ class Loader {
                     std::vector<Position>& where);
   void LoadInclude(const std::string& file, const Entries& defaults, ServiceTable& table,
                    std::vector<Position>& where);
+  std::vector<std::string> Files(const std::string& key, const Entry& e, ServiceTable& table);
+  void LoadInetdConfs(const Entry& e, ServiceTable& table, std::vector<Position>& where);
+  void AddInetdService(InetdService entry, const std::string* file, ServiceTable& table,
+                       std::vector<Position>& where);
   std::optional<Entries> ReadService(const std::string& name,
                                      const YAML::Node& key,
                                      const YAML::Node& body,
@@ -169,7 +168,7 @@ class Loader {
   void LoadProgram(const Entries& entries, Service& service);
   void LoadCredentials(const Entries& entries, Service& service);
   bool LoadGroup(const Entry& e, gid_t& gid);
-  bool LoadUser(const Entry& e, bool have_group, Credentials& creds);
+  bool LoadUser(const Entry& e, bool have_group, User& user);
   void LoadEnv(const Entry& e, Service& service);
   void LoadDirectory(const Entry& e, Service& service);
   void LoadPolicy(const Entries& entries, Service& service);
@@ -186,6 +185,7 @@ class Loader {
   std::deque<std::string> files_;    // every file read, for positions
   const std::string* current_file_ = nullptr;
   std::unordered_map<std::string, Position> names_;  // service -> where defined
+  std::set<std::string> inetd_names_;  // those of names_ from inetd.conf files
   std::unordered_map<std::string, std::string> programs_checked_;  // -> problem
   // Lists compiled once per node: a list in `defaults` serves every service.
   std::map<std::pair<std::string, std::pair<int, int>>, std::shared_ptr<const CidrSet>>
@@ -327,6 +327,7 @@ void Loader::Load(const YAML::Node& root, ServiceTable& table) {
   // wrong: their errors are the table's, reported once, above.
   if (auto* e = top.Find("include"))
     LoadIncludes(*e, defaults_valid ? defaults : Entries(), table, where);
+  if (auto* e = top.Find("inetd_conf")) LoadInetdConfs(*e, table, where);
   CheckEndpointsUnique(table, where);
 }
 
@@ -364,14 +365,16 @@ void Loader::LoadServices(const Entry& services, const Entries& defaults,
   }
 }
 
-// `include`: further files of services, each pattern's files in sorted
-// order; a file two patterns name is read once.
-void Loader::LoadIncludes(const Entry& e, const Entries& defaults, ServiceTable& table,
-                          std::vector<Position>& where) {
-  for (const Entry& item : StringList("include", e)) {
+// The files the patterns of `key` name, each pattern's in sorted order,
+// that the table has not read yet; the patterns, made absolute, are
+// watched.
+std::vector<std::string> Loader::Files(const std::string& key, const Entry& e,
+                                       ServiceTable& table) {
+  std::vector<std::string> files;
+  for (const Entry& item : StringList(key, e)) {
     const std::string pattern = item.value.Scalar();
     if (pattern.empty()) {
-      Error(Pos(item), "include: expected a file name or pattern, not an empty string");
+      Error(Pos(item), key + ": expected a file name or pattern, not an empty string");
       continue;
     }
     table.patterns.push_back(pattern[0] == '/' ? pattern
@@ -380,9 +383,64 @@ void Loader::LoadIncludes(const Entry& e, const Entries& defaults, ServiceTable&
       if (std::find(table.files.begin(), table.files.end(), file) != table.files.end())
         continue;
       table.files.push_back(file);
-      LoadInclude(file, defaults, table, where);
+      files.push_back(file);
     }
   }
+  return files;
+}
+
+// `include`: further YAML files of services; a file two patterns name is
+// read once.
+void Loader::LoadIncludes(const Entry& e, const Entries& defaults, ServiceTable& table,
+                          std::vector<Position>& where) {
+  for (const std::string& file : Files("include", e, table))
+    LoadInclude(file, defaults, table, where);
+}
+
+// `inetd_conf`: files in inetd.conf format (inetd_conf.hpp), read after
+// every YAML file, since a YAML service replaces the entries of its name.
+void Loader::LoadInetdConfs(const Entry& e, ServiceTable& table,
+                            std::vector<Position>& where) {
+  const std::string internal = InternalProgramsDir();
+  for (const std::string& file : Files("inetd_conf", e, table)) {
+    const std::string* name = &files_.emplace_back(file);
+    std::string text;
+    if (const std::string why = ReadTableFile(file, text); !why.empty()) {
+      Diagnostics own(file);
+      own.Error({}, "unable to read the file: " + why);
+      diag_->Merge(own);
+      continue;
+    }
+    InetdConf conf = ReadInetdConf(text, file, internal);
+    diag_->Merge(conf.diagnostics);
+    for (InetdService& entry : conf.services)
+      AddInetdService(std::move(entry), name, table, where);
+  }
+}
+
+// An inetd.conf entry, unless a YAML service of its name, or of its
+// service's, replaces it (as an xinetd.d file hides an inetd.conf entry);
+// an entry whose name another inetd.conf file took first is NAME.2, .3, ...
+void Loader::AddInetdService(InetdService entry, const std::string* file, ServiceTable& table,
+                             std::vector<Position>& where) {
+  for (const std::string* name : {&entry.service.name, &entry.inetd_name}) {
+    auto it = names_.find(*name);
+    if (it != names_.end() && !inetd_names_.contains(*name)) return;  // replaced
+  }
+  const std::string base = entry.service.name;
+  for (int n = 2; names_.contains(entry.service.name); ++n)
+    entry.service.name = base + "." + std::to_string(n);
+  if (table.services.size() >= kMaxServices) {
+    Error({}, "inetd_conf: more than " + std::to_string(kMaxServices) +
+                  " services in the table");
+    return;
+  }
+  Position at = entry.position;
+  at.file = file;
+  names_.emplace(entry.service.name, at);
+  inetd_names_.insert(entry.service.name);
+  where.push_back(at);
+  table.services.push_back(std::move(entry.service));
 }
 
 // One included file: a map holding `services`, and nothing else.
@@ -480,6 +538,11 @@ void Loader::LoadSettings(const std::string& what, Position at,
   if (auto* e = find("timeout")) Duration("timeout", *e, service.timeout);
   if (auto* e = find("rlimits")) LoadRlimits(*e, service);
   if (auto* e = find("keepalive")) Bool("keepalive", *e, service.keepalive);
+  for (const char* key : {"sndbuf", "rcvbuf"}) {
+    std::string text;
+    if (auto* e = find(key); e && Scalar(key, *e, text))
+      Check(key, *e, ParseBufferSize(text), key[0] == 's' ? service.sndbuf : service.rcvbuf);
+  }
   LoadPolicy(entries, service);
   if (auto* e = find("stderr")) {
     std::string text = "null";  // `stderr: null` unquoted is a YAML null
@@ -494,32 +557,17 @@ void Loader::LoadSettings(const std::string& what, Position at,
 }
 
 // An argument list or environment execve(2) would refuse (E2BIG) fails
-// every spawn: it is a load error, at `args` (or `env`).
+// every spawn: it is a load error, at `argv0`, `args` or `env`.
 void Loader::CheckExecSize(const Entries& entries, const Service& service) {
   if (service.disabled) return;  // never executed
-  const Entry* at = entries.Find("args") ? entries.Find("args") : entries.Find("env");
-  if (at == nullptr) return;
-  const std::string key = entries.Find("args") ? "args" : "env";
-  size_t total = kOwnEnvBytes + service.name.size() + service.program.size() + 1;
-  const auto add = [&](const std::string& text, const std::string& what) {
-    if (text.size() + 1 > kMaxArgString) {
-      Error(Pos(*at), key + ": " + what + " is " + std::to_string(text.size()) +
-                          " bytes, more than the kernel takes for one (" +
-                          std::to_string(kMaxArgString - 1) + ", MAX_ARG_STRLEN)");
-      return false;
-    }
-    total += text.size() + 1 + sizeof(char*);
-    return true;
-  };
-  for (size_t i = 0; i < service.args.size(); ++i)
-    if (!add(service.args[i], "argument " + std::to_string(i + 1))) return;
-  for (const auto& [name, value] : service.env)
-    if (!add(name + "=" + value, "variable " + name)) return;
-  const size_t limit = static_cast<size_t>(std::max(sysconf(_SC_ARG_MAX), 4096L));
-  if (total > limit)
-    Error(Pos(*at), key + ": the program's arguments and environment take " +
-                        std::to_string(total) + " bytes, more than the kernel's limit of " +
-                        std::to_string(limit) + " (ARG_MAX)");
+  if (!entries.Find("args") && !entries.Find("env") && !entries.Find("argv0")) return;
+  const auto problem = superd::CheckExecSize(service);
+  if (!problem) return;
+  std::string key = problem->key;
+  const Entry* at = entries.Find(key);
+  if (at == nullptr)
+    at = entries.Find(key = entries.Find("args") ? "args" : entries.Find("env") ? "env" : "argv0");
+  Error(Pos(*at), key + ": " + problem->message);
 }
 
 void Loader::LoadPolicy(const Entries& entries, Service& service) {
@@ -670,6 +718,10 @@ void Loader::LoadListen(const Entry& e, Service& service) {
 }
 
 void Loader::LoadProgram(const Entries& entries, Service& service) {
+  if (const Entry* argv0 = entries.Find("argv0")) {
+    if (Scalar("argv0", *argv0, service.argv0) && service.argv0.empty())
+      Error(Pos(*argv0), "argv0: must not be empty (without argv0, argv[0] is the program)");
+  }
   if (const Entry* args = entries.Find("args")) {
     const Entry& e = *args;
     if (!e.value.IsSequence() && !e.value.IsNull()) {
@@ -696,56 +748,20 @@ void Loader::LoadProgram(const Entries& entries, Service& service) {
   if (!checked->second.empty()) Error(Pos(e), "program: " + checked->second);
 }
 
-namespace {
-// The user's supplementary groups from the group database, `gid` first.
-std::vector<gid_t> GroupsOf(const std::string& user, gid_t gid) {
-  int n = 64;
-  std::vector<gid_t> groups(n);
-  while (getgrouplist(user.c_str(), gid, groups.data(), &n) < 0) groups.resize(n *= 2);
-  groups.resize(n);
-  return groups;
-}
-}  // namespace
-
 // `group`: a gid or a group name.
 bool Loader::LoadGroup(const Entry& e, gid_t& gid) {
   std::string text;
-  if (!Scalar("group", e, text)) return false;
-  auto number = ParseInteger(text, 0, 0xfffffffe);
-  if (auto* n = std::get_if<long long>(&number)) {
-    gid = static_cast<gid_t>(*n);
-  } else if (const struct group* gr = getgrnam(text.c_str())) {
-    gid = gr->gr_gid;
-  } else {
-    Error(Pos(e), "group: unknown group '" + text + "'");
-    return false;
-  }
-  return true;
+  return Scalar("group", e, text) && Check("group", e, FindGroup(text), gid);
 }
 
-// `user`: a uid or a user name; its name and primary group when the
-// password database knows it, which a bare uid needs only with `group`.
-bool Loader::LoadUser(const Entry& e, bool have_group, Credentials& creds) {
+// `user`: a uid or a user name; a uid the password database does not know
+// needs `group` too.
+bool Loader::LoadUser(const Entry& e, bool have_group, User& user) {
   std::string text;
-  if (!Scalar("user", e, text)) return false;
-  const passwd* pw = nullptr;
-  auto number = ParseInteger(text, 0, 0xfffffffe);
-  if (auto* n = std::get_if<long long>(&number)) {
-    creds.uid = static_cast<uid_t>(*n);
-    pw = getpwuid(creds.uid);
-    if (pw == nullptr && !have_group) {
-      Error(Pos(e), "user: uid " + text + " has no passwd entry; set 'group' as well");
-      return false;
-    }
-  } else if ((pw = getpwnam(text.c_str())) == nullptr) {
-    Error(Pos(e), "user: unknown user '" + text + "'");
+  if (!Scalar("user", e, text) || !Check("user", e, FindUser(text), user)) return false;
+  if (user.name.empty() && !have_group) {
+    Error(Pos(e), "user: uid " + text + " has no passwd entry; set 'group' as well");
     return false;
-  } else {
-    creds.uid = pw->pw_uid;
-  }
-  if (pw != nullptr) {
-    creds.user_name = pw->pw_name;
-    if (!have_group) creds.gid = pw->pw_gid;
   }
   return true;
 }
@@ -754,15 +770,14 @@ void Loader::LoadCredentials(const Entries& entries, Service& service) {
   const Entry* user = entries.Find("user");
   const Entry* group = entries.Find("group");
   if (user == nullptr && group == nullptr) return;
-  Credentials creds;
-  creds.uid = geteuid();
+  User u;
+  gid_t gid = 0;
   // Both are checked, so that both are reported.
-  const bool group_ok = group == nullptr || LoadGroup(*group, creds.gid);
-  const bool user_ok = user == nullptr || LoadUser(*user, group != nullptr, creds);
+  const bool group_ok = group == nullptr || LoadGroup(*group, gid);
+  const bool user_ok = user == nullptr || LoadUser(*user, group != nullptr, u);
   if (!group_ok || !user_ok) return;
-  creds.groups = creds.user_name.empty() ? std::vector<gid_t>{creds.gid}
-                                         : GroupsOf(creds.user_name, creds.gid);
-  service.credentials = creds;
+  service.credentials = CredentialsOf(user ? std::optional<User>(u) : std::nullopt,
+                                      group ? std::optional<gid_t>(gid) : std::nullopt);
 }
 
 void Loader::LoadEnv(const Entry& e, Service& service) {

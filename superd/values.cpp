@@ -67,6 +67,16 @@ Parsed<unsigned long long> ParseSize(std::string_view text,
   return n << shift;
 }
 
+Parsed<int> ParseBufferSize(std::string_view text) {
+  auto size = ParseSize(text, kMaxBufferSize);
+  if (auto* n = std::get_if<unsigned long long>(&size); n && *n <= kMaxBufferSize)
+    return static_cast<int>(*n);
+  if (auto* error = std::get_if<std::string>(&size); error && error->starts_with("size"))
+    return *error;  // too large: it names the bound
+  return "invalid buffer size '" + std::string(text) +
+         "' (expected a number of bytes, with K, M or G, at most 1G)";
+}
+
 Parsed<long long> ParseInteger(std::string_view text, long long min,
                                long long max) {
   long long n = 0;

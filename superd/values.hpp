@@ -31,6 +31,11 @@ Parsed<Rate> ParseRate(std::string_view text);
 Parsed<unsigned long long> ParseSize(std::string_view text,
                                      unsigned long long max);
 
+// `sndbuf`, `rcvbuf`: a socket buffer size, bytes or a number with K, M or G
+// (powers of 1024), at most kMaxBufferSize; 0 is the kernel's default.
+inline constexpr int kMaxBufferSize = 1 << 30;
+Parsed<int> ParseBufferSize(std::string_view text);
+
 // A decimal integer within [min, max].
 Parsed<long long> ParseInteger(std::string_view text, long long min,
                                long long max);

@@ -123,6 +123,16 @@ TEST_F(Contract, ArgvIsTheProgramThenArgs) {
   EXPECT_EQ(report.count("argv.3") ? report.at("argv.3") : "<missing>", "");
 }
 
+// `argv0`: what a tcpd chain needs (inetd.conf's field 7); the program
+// run is still `program`.
+TEST_F(Contract, Argv0FromTheTable) {
+  StartWith("    argv0: in.contract\n    args: [\"one\"]\n");
+  const Report report = Ask();
+  EXPECT_EQ(report.count("argc") ? report.at("argc") : "", "2") << raw_;
+  EXPECT_EQ(report.count("argv.0") ? report.at("argv.0") : "", "in.contract");
+  EXPECT_EQ(report.count("argv.1") ? report.at("argv.1") : "", "one");
+}
+
 TEST_F(Contract, OnlyDescriptorsZeroOneTwoAndBothAreTheConnection) {
   StartWith("", Hostile());
   Report report = Ask();
@@ -232,6 +242,15 @@ TEST_F(Contract, StderrSocketIsTheConnection) {
   EXPECT_EQ(superd_.CountLog("stderr=socket-marker"), 0u);
 }
 
+// `sndbuf` and `rcvbuf` are set on the listening socket; the connection a
+// program gets inherits them.
+TEST_F(Contract, SocketBufferSizesFromTheTable) {
+  StartWith("    sndbuf: 48k\n    rcvbuf: 96K\n");
+  Report report = Ask();
+  EXPECT_EQ(report["sndbuf"], KernelBufferSize(48 * 1024, false)) << raw_;
+  EXPECT_EQ(report["rcvbuf"], KernelBufferSize(96 * 1024, true)) << raw_;
+}
+
 TEST_F(Contract, UserAndItsGroupsFromTheTable) {
   if (geteuid() != 0) GTEST_SKIP() << "running a service as another user needs root";
   const passwd* pw = getpwnam("nobody");
@@ -276,7 +295,9 @@ TEST_F(Contract, UdpServiceHasNoPerConnectionVariables) {
       "  contract:\n"
       "    listen: \"127.0.0.1:${PORT}\"\n"
       "    protocol: udp\n"
-      "    program: ${PROGRAM}\n",
+      "    program: ${PROGRAM}\n"
+      "    sndbuf: 40k\n"
+      "    rcvbuf: 80k\n",
       {{"PORT", std::to_string(port_)}, {"PROGRAM", HelperBinary("contract")}}));
   ASSERT_TRUE(superd_.Start(Hostile()));
   Fd u = UdpSocket("127.0.0.1", port_);
@@ -292,6 +313,9 @@ TEST_F(Contract, UdpServiceHasNoPerConnectionVariables) {
   };
   EXPECT_EQ(EnvOf(report), want);
   EXPECT_EQ(report["fd0.type"], "dgram");
+  // The socket itself, with the table's buffer sizes.
+  EXPECT_EQ(report["sndbuf"], KernelBufferSize(40 * 1024, false)) << *answer;
+  EXPECT_EQ(report["rcvbuf"], KernelBufferSize(80 * 1024, true)) << *answer;
   EXPECT_EQ(report["fl.0"], "blocking");
   EXPECT_EQ(report["fds"], "0,1,2");
   EXPECT_EQ(report["sid"], report["pid"]);

@@ -219,6 +219,13 @@ std::string ReadFile(const std::string& path) {
   return ss.str();
 }
 
+std::string KernelBufferSize(int bytes, bool rmem) {
+  const std::string max =
+      ReadFile(std::string("/proc/sys/net/core/") + (rmem ? "rmem_max" : "wmem_max"));
+  const long cap = max.empty() ? bytes : std::min(static_cast<long>(bytes), std::stol(max));
+  return std::to_string(2 * cap);
+}
+
 // --- Superd -----------------------------------------------------------------
 
 Superd::Superd() {

@@ -79,6 +79,11 @@ std::string ServiceEntry(const std::string& name, const std::string& listen,
 // Reading a file whole; empty when it does not exist.
 std::string ReadFile(const std::string& path);
 
+// What getsockopt(2) reports of a socket given SO_SNDBUF (`rmem` false) or
+// SO_RCVBUF (`rmem` true) of `bytes`: the kernel caps it at
+// net.core.wmem_max (rmem_max), then doubles it.
+std::string KernelBufferSize(int bytes, bool rmem);
+
 struct StartOptions {
   std::vector<std::string> args;  // extra command-line arguments
   // A command that execs superd's command line given as its last

@@ -726,6 +726,52 @@ TEST(Reload, NotifiesReloadingThenReadyAroundEveryReloadBetweenStartAndStop) {
 
 // --- 7. counters ----------------------------------------------------------------------------
 
+// `sndbuf` and `rcvbuf` apply to a socket a reload keeps, so connections
+// accepted after it inherit the new sizes; and a service that drops them
+// gets the kernel's defaults back: its connections then have the buffers of
+// those of a service that never set any.
+TEST(Reload, SocketBufferSizesApplyToTheSocketItKeeps) {
+  Superd superd;
+  const uint16_t port = PickPort(), plain = PickPort();
+  const auto table = [&](const std::string& extra) {
+    return "services:\n" +
+           ServiceEntry("svc", "127.0.0.1:" + Str(port), HelperBinary("contract"), extra) +
+           ServiceEntry("plain", "127.0.0.1:" + Str(plain), HelperBinary("contract"));
+  };
+  const auto ask = [](uint16_t p) {
+    Fd c = ConnectTcp("127.0.0.1", p);
+    return c ? ParseReport(ReadAll(c.get()).data) : Report{};
+  };
+  superd.WriteTable(table("    sndbuf: 48k\n    rcvbuf: 96k\n"));
+  ASSERT_TRUE(superd.Start());
+  Report r = ask(port);
+  EXPECT_EQ(r["sndbuf"], KernelBufferSize(48 * 1024, false));
+  EXPECT_EQ(r["rcvbuf"], KernelBufferSize(96 * 1024, true));
+  const auto inode = ListeningInode(port);
+  ASSERT_TRUE(inode);
+
+  ReplaceTable(superd, table("    sndbuf: 40k\n    rcvbuf: 80k\n"));
+  Hup(superd);
+  ASSERT_TRUE(superd.WaitForLog(kReloaded)) << superd.Log();
+  r = ask(port);
+  EXPECT_EQ(r["sndbuf"], KernelBufferSize(40 * 1024, false));
+  EXPECT_EQ(r["rcvbuf"], KernelBufferSize(80 * 1024, true));
+  EXPECT_EQ(ListeningInode(port), inode) << "the socket was replaced, not kept";
+
+  ReplaceTable(superd, table(""));
+  Hup(superd);
+  ASSERT_TRUE(superd.WaitForLogCount(kReloaded, 2)) << superd.Log();
+  r = ask(port);
+  Report base = ask(plain);
+  ASSERT_FALSE(base["sndbuf"].empty()) << superd.Log();
+  EXPECT_NE(r["sndbuf"], KernelBufferSize(40 * 1024, false));
+  EXPECT_NE(r["rcvbuf"], KernelBufferSize(80 * 1024, true));
+  EXPECT_EQ(r["sndbuf"], base["sndbuf"]);
+  EXPECT_EQ(r["rcvbuf"], base["rcvbuf"]);
+  EXPECT_EQ(ListeningInode(port), inode);
+  EXPECT_TRUE(ExitedZero(superd.Stop()));
+}
+
 TEST(Reload, AServiceThatKeepsItsNameKeepsItsCounters) {
   Superd superd;
   const uint16_t port = PickPort();

@@ -1,12 +1,13 @@
-// libFuzzer target for the table loader and the value parsers. The input's
-// first byte chooses what is fuzzed:
+// libFuzzer target for the table loader, the inetd.conf reader and the
+// value parsers. The input's first byte chooses what is fuzzed:
 //   0x01 ParseDuration       0x05 ParseRate
 //   0x02 ParseInteger        0x06 ParseSize
 //   0x03 ParseUmask          0x07 ParseCidr
 //   0x04 ParseListen         0x08 CidrSet: a rule per line, then Find
+//   0x0b ParseBufferSize     0x0c ReadInetdConf: the rest is an inetd.conf
 // and is not part of the text. Any other first byte: the whole input is a
 // table for ParseTable, so that a table file is a seed or a reproducer as
-// it is (YAML allows none of 0x01-0x08 anywhere).
+// it is (YAML allows none of 0x01-0x08, 0x0b, 0x0c anywhere).
 //
 // Beyond "no crash, no hang, no leak, no undefined behaviour", each parser's
 // documented contract is checked on what it accepts (a duration at most
@@ -27,6 +28,7 @@
 #include <vector>
 
 #include "cidr_set.hpp"
+#include "inetd_conf.hpp"
 #include "table_loader.hpp"
 #include "values.hpp"
 
@@ -131,6 +133,14 @@ void FuzzSize(std::string_view text) {
     if (*size == ~0ull && (text == "unlimited" || text == "infinity")) return;
     FUZZ_CHECK(Matches(text, kDecimal, false, {"", "K", "k", "M", "m", "G", "g"}));
     FUZZ_CHECK(*size <= max);
+  }
+}
+
+void FuzzBufferSize(std::string_view text) {
+  const auto parsed = ParseBufferSize(text);
+  if (auto* size = std::get_if<int>(&parsed)) {
+    FUZZ_CHECK(Matches(text, kDecimal, false, {"", "K", "k", "M", "m", "G", "g"}));
+    FUZZ_CHECK(0 <= *size && *size <= kMaxBufferSize);
   }
 }
 
@@ -259,19 +269,48 @@ void CheckTable(const ServiceTable& table) {
   }
 }
 
+// Every diagnostic points into the file (or just past its end), or nowhere.
+void CheckPositions(std::string_view text, const Diagnostics& diagnostics) {
+  const auto breaks = std::count_if(text.begin(), text.end(),
+                                    [](char c) { return c == '\n' || c == '\r'; });
+  const int lines = static_cast<int>(breaks) + 1;
+  for (const auto* list : {&diagnostics.errors(), &diagnostics.warnings()}) {
+    for (const Diagnostic& d : *list) {
+      FUZZ_CHECK(!d.message.empty());
+      FUZZ_CHECK(d.position.line >= 0 && d.position.line <= lines + 1);
+      FUZZ_CHECK((d.position.line == 0) == (d.position.column == 0));
+    }
+  }
+}
+
+// ReadInetdConf: what it returns are services the supervisor can run.
+void FuzzInetdConf(std::string_view text) {
+  const InetdConf conf = ReadInetdConf(std::string(text), "fuzz.conf", "/usr/libexec/superd");
+  CheckPositions(text, conf.diagnostics);
+  std::vector<std::string> names;
+  for (const InetdService& entry : conf.services) {
+    const Service& s = entry.service;
+    FUZZ_CHECK(s.name == entry.inetd_name + s.name.substr(entry.inetd_name.size()));
+    FUZZ_CHECK(s.name.size() > entry.inetd_name.size() + 1);
+    FUZZ_CHECK(s.program.starts_with('/') && !s.argv0.empty());
+    FUZZ_CHECK(s.wait || s.protocol == Protocol::kTcp);
+    FUZZ_CHECK(!s.policy.rate_limit.off());
+    FUZZ_CHECK(0 <= s.sndbuf && s.sndbuf <= kMaxBufferSize);
+    FUZZ_CHECK(0 <= s.rcvbuf && s.rcvbuf <= kMaxBufferSize);
+    FUZZ_CHECK(entry.position.line >= 1 && entry.position.column >= 1);
+    if (!s.disabled) FUZZ_CHECK(!s.listen.empty() && s.credentials.has_value());
+    names.push_back(s.name);
+  }
+  std::sort(names.begin(), names.end());
+  FUZZ_CHECK(std::adjacent_find(names.begin(), names.end()) == names.end());
+  (void)conf.diagnostics.FormatAll();
+}
+
 void FuzzTable(std::string_view text) {
   const LoadResult result = ParseTable(std::string(text), "fuzz.yaml");
   FUZZ_CHECK(result.table.has_value() == result.diagnostics.empty());
   if (result.table) CheckTable(*result.table);
-  // Every error points into the file (or just past its end), or nowhere.
-  const auto breaks = std::count_if(text.begin(), text.end(),
-                                    [](char c) { return c == '\n' || c == '\r'; });
-  const int lines = static_cast<int>(breaks) + 1;
-  for (const Diagnostic& d : result.diagnostics.errors()) {
-    FUZZ_CHECK(!d.message.empty());
-    FUZZ_CHECK(d.position.line >= 0 && d.position.line <= lines + 1);
-    FUZZ_CHECK((d.position.line == 0) == (d.position.column == 0));
-  }
+  CheckPositions(text, result.diagnostics);
   // Formatting sorts and prints every diagnostic: exercise it too.
   (void)result.diagnostics.FormatAll();
 }
@@ -294,7 +333,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace superd;
   std::string_view text(reinterpret_cast<const char*>(data), size);
   const uint8_t selector = size > 0 ? data[0] : 0;
-  if (selector < 0x01 || selector > 0x08) {
+  if ((selector < 0x01 || selector > 0x08) && selector != 0x0b && selector != 0x0c) {
     FuzzTable(text);
     return 0;
   }
@@ -308,6 +347,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     case 0x06: FuzzSize(text); break;
     case 0x07: FuzzCidr(text); break;
     case 0x08: FuzzCidrSet(text); break;
+    case 0x0b: FuzzBufferSize(text); break;
+    case 0x0c: FuzzInetdConf(text); break;
   }
   return 0;
 }

@@ -13,7 +13,9 @@
 // digits), cwd, nice, fds (sorted, comma-separated), fd.N (readlink of
 // /proc/self/fd/N), fd0.type (stream|listening|dgram|other), sigblk, sigign,
 // sigcgt (hex masks from /proc/self/status); keepalive (0|1, SO_KEEPALIVE
-// of fd 0; only when fd 0 is a connected stream); limit.NAME=SOFT/HARD for
+// of fd 0; only when fd 0 is a connected stream); sndbuf, rcvbuf (SO_SNDBUF
+// and SO_RCVBUF of fd 0, as getsockopt(2) gives them; only when fd 0 is a
+// socket); limit.NAME=SOFT/HARD for
 // NAME in as, core, cpu, data, fsize, nofile, nproc (getrlimit(2); each a
 // number, in the kernel's units, or "unlimited").
 //
@@ -34,6 +36,7 @@
 #include <cstring>
 #include <fstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 extern char** environ;
@@ -172,6 +175,13 @@ std::string Report(int argc, char** argv, const std::vector<long>& fds) {
     add("keepalive", getsockopt(0, SOL_SOCKET, SO_KEEPALIVE, &keepalive, &len) != 0
                          ? "?"
                          : keepalive != 0 ? "1" : "0");
+  }
+  if (type != "other") {
+    for (const auto& [key, option] : {std::pair{"sndbuf", SO_SNDBUF}, {"rcvbuf", SO_RCVBUF}}) {
+      int size = 0;
+      socklen_t len = sizeof size;
+      add(key, getsockopt(0, SOL_SOCKET, option, &size, &len) != 0 ? "?" : std::to_string(size));
+    }
   }
   AddStatusMasks(r);
   AddLimits(r);

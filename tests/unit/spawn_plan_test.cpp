@@ -71,6 +71,19 @@ TEST(SpawnPlan, ArgvIsProgramThenArgs) {
   EXPECT_EQ(argv[3], nullptr);
 }
 
+// `argv0` (inetd.conf's field 7, tcpd chains): the program still is
+// `program`.
+TEST(SpawnPlan, Argv0ReplacesTheProgramInArgvOnly) {
+  Service s = Echo();
+  s.argv0 = "in.echo";
+  SpawnPlan plan(s);
+  EXPECT_STREQ(plan.program(), "/bin/cat");
+  EXPECT_STREQ(plan.argv()[0], "in.echo");
+  EXPECT_STREQ(plan.argv()[1], "-u");
+  EXPECT_STREQ(plan.argv()[2], "two words");
+  EXPECT_EQ(plan.argv()[3], nullptr);
+}
+
 TEST(SpawnPlan, ArgvWithoutArgsIsJustTheProgram) {
   Service s = Echo();
   s.args.clear();

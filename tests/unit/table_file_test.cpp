@@ -1,7 +1,7 @@
 // The files of a table: ReadTableFile and ExpandPattern on a scratch
 // directory, and what the loader makes of `include` (drop-ins in sorted
 // order, names unique across files, each diagnostic naming its file) and
-// `watch`.
+// `watch`, and how `inetd_conf` entries join the table.
 #include "table_file.hpp"
 
 #include <sys/stat.h>
@@ -155,6 +155,63 @@ TEST_F(TableFiles, WatchCanBeTurnedOff) {
   r = LoadMain("watch: sometimes\nservices:\n");
   EXPECT_EQ(r.diagnostics.FormatAll(),
             dir_ + "/superd.yaml:1:8: error: watch: expected true or false, not 'sometimes'\n");
+}
+
+TEST_F(TableFiles, InetdConfEntriesFollowTheYamlServicesWhichReplaceThoseOfTheirName) {
+  Write("inetd.conf",
+        "#:STANDARD: These are standard services.\n"
+        "127.0.0.1:7101\tstream\ttcp\tnowait\troot\t/bin/cat\tcat\n"
+        "127.0.0.1:7102\tdgram\tudp\twait\troot\t/bin/cat\tcat\n"
+        "127.0.0.1:7103\tstream\ttcp\tnowait\troot\t/bin/cat\tcat\n"
+        "#<off># 127.0.0.1:7104\tstream\ttcp\tnowait\troot\t/bin/cat\tcat\n");
+  Write("inetd.d/other", "127.0.0.1:7101\tdgram\tudp\twait\troot\t/bin/cat\tcat\n");
+  // A YAML service named as an entry replaces it; named as an entry's
+  // service, every entry of that service.
+  LoadResult r = LoadMain("inetd_conf: [inetd.conf, \"inetd.d/*\"]\nservices:\n" +
+                          Service("7103.tcp", 7200) + Service("7102", 7201));
+  ASSERT_TRUE(r.table) << r.diagnostics.FormatAll();
+  EXPECT_EQ(Names(*r.table), (std::vector<std::string>{"7103.tcp", "7102", "7101.tcp",
+                                                       "7104.tcp", "7101.udp"}));
+  EXPECT_TRUE(r.table->services[3].disabled);
+  EXPECT_EQ(r.table->files, (std::vector<std::string>{dir_ + "/superd.yaml", dir_ + "/inetd.conf",
+                                                      dir_ + "/inetd.d/other"}));
+  EXPECT_EQ(r.table->patterns,
+            (std::vector<std::string>{dir_ + "/inetd.conf", dir_ + "/inetd.d/*"}));
+}
+
+TEST_F(TableFiles, AnEntryNameAnotherInetdConfFileTookFirstIsNumbered) {
+  Write("inetd.d/a", "127.0.0.1:7101\tstream\ttcp\tnowait\troot\t/bin/cat\tcat\n");
+  Write("inetd.d/b", "127.0.0.2:7101\tstream\ttcp\tnowait\troot\t/bin/cat\tcat\n");
+  Write("inetd.d/c", "127.0.0.3:7101\tstream\ttcp\tnowait\troot\t/bin/cat\tcat\n");
+  LoadResult r = LoadMain("inetd_conf: \"inetd.d/*\"\nservices:\n");
+  ASSERT_TRUE(r.table) << r.diagnostics.FormatAll();
+  EXPECT_EQ(Names(*r.table), (std::vector<std::string>{"7101.tcp", "7101.tcp.2", "7101.tcp.3"}));
+}
+
+TEST_F(TableFiles, InetdConfProblemsNameTheirFileAndWarningsLeaveTheTableValid) {
+  Write("inetd.conf", "rstatd/1-5\tdgram\trpc/udp\twait\tnobody\t/usr/sbin/rpc.rstatd\n"
+                      "127.0.0.1:7101\tstream\ttcp\tnowait\troot\t/bin/cat\tcat\n");
+  LoadResult r = LoadMain("inetd_conf: inetd.conf\nservices:\n");
+  ASSERT_TRUE(r.table) << r.diagnostics.FormatAll();
+  EXPECT_EQ(Names(*r.table), std::vector<std::string>{"7101.tcp"});
+  EXPECT_EQ(r.diagnostics.FormatAll(),
+            dir_ + "/inetd.conf:1:1: warning: " + r.diagnostics.warnings()[0].message + "\n");
+  EXPECT_NE(r.diagnostics.warnings()[0].message.find("rpc"), std::string::npos);
+
+  Write("inetd.conf", "127.0.0.1:7101\tstream\ttcp\tnowait\tnosuchuser\t/bin/cat\tcat\n");
+  r = LoadMain("inetd_conf: inetd.conf\nservices:\n");
+  EXPECT_FALSE(r.table);
+  EXPECT_EQ(r.diagnostics.FormatAll().rfind(dir_ + "/inetd.conf:1:", 0), 0u)
+      << r.diagnostics.FormatAll();
+}
+
+TEST_F(TableFiles, AnInetdConfEntryAndAYamlServiceOnOneSocketConflictAtTheEntry) {
+  Write("inetd.conf", "127.0.0.1:7100\tstream\ttcp\tnowait\troot\t/bin/cat\tcat\n");
+  LoadResult r = LoadMain("inetd_conf: inetd.conf\nservices:\n" + Service("main", 7100));
+  EXPECT_FALSE(r.table);
+  EXPECT_EQ(r.diagnostics.FormatAll(),
+            dir_ + "/inetd.conf:1:1: error: service '7100.tcp': 127.0.0.1:7100/tcp is the same "
+                   "socket as 127.0.0.1:7100/tcp of service 'main'\n");
 }
 
 }  // namespace

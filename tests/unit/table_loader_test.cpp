@@ -54,6 +54,7 @@ services:
     wait: true
     program: /bin/cat
     args: ["-u", "two words"]
+    argv0: in.echo
     user: root
     group: root
     env:
@@ -66,6 +67,8 @@ services:
     max_instances: 7
     stderr: socket
     backlog: 99
+    sndbuf: 64k
+    rcvbuf: 1M
     disabled: true
 )");
   EXPECT_EQ(table.path, "t.yaml");
@@ -84,6 +87,7 @@ services:
   EXPECT_TRUE(s.wait);
   EXPECT_EQ(s.program, "/bin/cat");
   EXPECT_EQ(s.args, (std::vector<std::string>{"-u", "two words"}));
+  EXPECT_EQ(s.argv0, "in.echo");
   ASSERT_TRUE(s.credentials.has_value());
   EXPECT_EQ(s.credentials->uid, 0u);
   EXPECT_EQ(s.credentials->gid, 0u);
@@ -100,6 +104,8 @@ services:
   EXPECT_EQ(s.max_instances, 7);
   EXPECT_EQ(s.stderr_mode, StderrMode::kSocket);
   EXPECT_EQ(s.backlog, 99);
+  EXPECT_EQ(s.sndbuf, 65536);
+  EXPECT_EQ(s.rcvbuf, 1 << 20);
   EXPECT_TRUE(s.disabled);
 }
 
@@ -114,6 +120,7 @@ TEST(ParseTable, DefaultsOfEveryKey) {
   EXPECT_EQ(s.protocol, Protocol::kTcp);
   EXPECT_FALSE(s.wait);
   EXPECT_TRUE(s.args.empty());
+  EXPECT_EQ(s.argv0, "");
   EXPECT_FALSE(s.credentials.has_value());
   EXPECT_TRUE(s.env.empty());
   EXPECT_EQ(s.working_directory, "/");
@@ -122,6 +129,8 @@ TEST(ParseTable, DefaultsOfEveryKey) {
   EXPECT_EQ(s.max_instances, 64);
   EXPECT_EQ(s.stderr_mode, StderrMode::kInherit);
   EXPECT_EQ(s.backlog, 1024);
+  EXPECT_EQ(s.sndbuf, 0);
+  EXPECT_EQ(s.rcvbuf, 0);
   EXPECT_FALSE(s.disabled);
 }
 
@@ -411,6 +420,16 @@ TEST(ParseTable, ArgumentsExecWouldRefuseAreALoadError) {
                  "t.yaml");
   EXPECT_EQ(r.diagnostics.FormatAll(),
             "t.yaml:5:10: error: env: variable BIG is 204804 bytes, more than the kernel takes "
+            "for one (131071, MAX_ARG_STRLEN)\n");
+}
+
+TEST(ParseTable, AnArgv0ExecWouldRefuseIsALoadErrorAtArgv0) {
+  const std::string long_arg(200 * 1024, 'a');
+  const LoadResult r = ParseTable("services:\n  s:\n    listen: \"127.0.0.1:7\"\n"
+                                  "    program: /bin/cat\n    argv0: " + long_arg + "\n",
+                                  "t.yaml");
+  EXPECT_EQ(r.diagnostics.FormatAll(),
+            "t.yaml:5:12: error: argv0: argv0 is 204800 bytes, more than the kernel takes "
             "for one (131071, MAX_ARG_STRLEN)\n");
 }
 

@@ -68,6 +68,33 @@ TEST(ParseUmask, RejectsNonOctalAndTooLarge) {
   }
 }
 
+TEST(ParseBufferSize, BytesAndPowersOf1024UpTo1G) {
+  EXPECT_EQ(std::get<int>(ParseBufferSize("0")), 0);
+  EXPECT_EQ(std::get<int>(ParseBufferSize("4096")), 4096);
+  EXPECT_EQ(std::get<int>(ParseBufferSize("64k")), 65536);
+  EXPECT_EQ(std::get<int>(ParseBufferSize("64K")), 65536);
+  EXPECT_EQ(std::get<int>(ParseBufferSize("2m")), 2 << 20);
+  EXPECT_EQ(std::get<int>(ParseBufferSize("1G")), 1 << 30);
+  EXPECT_EQ(std::get<int>(ParseBufferSize("1073741824")), 1 << 30);
+}
+
+TEST(ParseBufferSize, RejectsMoreThan1GNamingTheBound) {
+  EXPECT_EQ(std::get<std::string>(ParseBufferSize("2G")),
+            "size '2G' is too large (at most 1G)");
+  EXPECT_EQ(std::get<std::string>(ParseBufferSize("1073741825")),
+            "size '1073741825' is too large (at most 1G)");
+}
+
+TEST(ParseBufferSize, RejectsWhatIsNotASize) {
+  for (const char* bad : {"", "unlimited", "infinity", "-1", "12Q", "1.5m", "k", "64 k"}) {
+    auto parsed = ParseBufferSize(bad);
+    ASSERT_TRUE(std::holds_alternative<std::string>(parsed)) << bad;
+    EXPECT_EQ(std::get<std::string>(parsed),
+              "invalid buffer size '" + std::string(bad) +
+                  "' (expected a number of bytes, with K, M or G, at most 1G)");
+  }
+}
+
 namespace {
 ListenParts Listen(std::string_view text) {
   auto parsed = ParseListen(text);
