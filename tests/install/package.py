@@ -5,12 +5,17 @@ dpkg-deb, nothing installed:
 
   - its paths (dpkg-deb -c): /usr/sbin/superd, /usr/libexec/superd/*,
     /etc/superd/superd.yaml, /etc/init.d/superd,
-    /lib/systemd/system/superd.{service,socket}, gzipped man pages; modes
+    /lib/systemd/system/superd.{service,socket}, gzipped man pages,
+    /usr/share/doc/superd/{copyright,changelog.Debian.gz}; modes
     and root ownership; nothing else;
-  - its control fields (dpkg-deb -I/-f), its conffiles, its maintainer
-    scripts (present, executable, sh -n, shellcheck when installed);
+  - its control fields (dpkg-deb -I/-f: a Debian super-server that
+    provides and conflicts with inet-superserver and recommends
+    update-inetd), its conffiles, its maintainer scripts (present,
+    executable, sh -n, shellcheck when installed);
   - its files: the table names /usr/libexec/superd and passes the
     packaged superd --check; the unit and the init script name /usr/sbin;
+    /usr/share/doc/superd/copyright is LICENSE in DEP-5 form and
+    changelog.Debian.gz (gzip -9n) starts with this version;
   - the maintainer scripts, run with stand-ins for deb-systemd-helper,
     deb-systemd-invoke, invoke-rc.d, update-rc.d and systemctl (only those
     on PATH): the calls they make, and exit 0 with no helper at all (a
@@ -20,6 +25,7 @@ dpkg-deb, nothing installed:
 
 import argparse
 import glob
+import gzip
 import os
 import re
 import shutil
@@ -40,6 +46,8 @@ EXPECTED = {  # path in the package: mode
     "./usr/share/man/man8/superd.8.gz": "-rw-r--r--",
     "./usr/share/man/man5/superd.yaml.5.gz": "-rw-r--r--",
     "./usr/share/man/man7/superd-services.7.gz": "-rw-r--r--",
+    "./usr/share/doc/superd/copyright": "-rw-r--r--",
+    "./usr/share/doc/superd/changelog.Debian.gz": "-rw-r--r--",
 }
 EXPECTED.update({f"./usr/libexec/superd/{s}": "-rwxr-xr-x" for s in SERVICES})
 # System paths the package would install: building it must not touch them.
@@ -86,14 +94,19 @@ def check_control(t, deb, version, work):
     t.equal(info.returncode, 0, "dpkg-deb -I")
     fields = {}
     for name in ["Package", "Version", "Architecture", "Maintainer", "Description",
-                 "Section", "Priority", "Depends", "Installed-Size"]:
+                 "Section", "Priority", "Depends", "Installed-Size", "Provides",
+                 "Conflicts", "Recommends"]:
         fields[name] = run(["dpkg-deb", "-f", deb, name]).stdout.strip()
     arch = run(["dpkg", "--print-architecture"]).stdout.strip()
     t.equal(fields["Package"], "superd", "Package")
     t.equal(fields["Version"], f"{version}-1", "Version")
     t.equal(fields["Architecture"], arch, "Architecture")
-    t.check(re.match(r"^.+ <[^ >]+@[^ >]+>$", fields["Maintainer"]),
-            f"Maintainer is 'Name <address>': {fields['Maintainer']!r}")
+    t.check(re.match(r"^.+ <[^ >]+@[^ >]+\.[a-z]+>$", fields["Maintainer"]),
+            f"Maintainer is 'Name <address>' with a real host: {fields['Maintainer']!r}")
+    # A Debian super-server (packaging/README.md).
+    t.equal(fields["Provides"], "inet-superserver", "Provides")
+    t.equal(fields["Conflicts"], "inet-superserver", "Conflicts")
+    t.equal(fields["Recommends"], "update-inetd", "Recommends")
     t.check(fields["Description"].startswith("inetd-style super-server\n "),
             "Description: a synopsis, then an extended description")
     t.check(all(len(line) <= 80 for line in fields["Description"].splitlines()),
@@ -125,6 +138,52 @@ def check_control(t, deb, version, work):
     return control
 
 
+def check_docs(t, root, source, version):
+    """copyright: DEP-5, holding LICENSE; changelog.Debian.gz: gzip -9n,
+    a Debian changelog whose first entry is VERSION-1."""
+    doc = f"{root}/usr/share/doc/superd"
+    with open(os.path.join(source, "LICENSE")) as f:
+        license_text = f.read()
+    holder = re.search(r"^Copyright \(c\) (.+)$", license_text, re.M)
+    try:
+        copyright_text = open(f"{doc}/copyright").read()
+    except OSError as e:
+        t.check(False, f"copyright: {e}")
+        copyright_text = ""
+    paragraphs = [p for p in re.split(r"\n\n+", copyright_text.strip())]
+    t.check(paragraphs and paragraphs[0].startswith(
+        "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n"),
+        "copyright is machine-readable (DEP-5 Format: header)")
+    t.check(paragraphs and "\nUpstream-Name: superd" in paragraphs[0], "copyright: Upstream-Name")
+    files = [p for p in paragraphs if p.startswith("Files: *\n")]
+    t.check(files and holder and f"\nCopyright: {holder.group(1)}\n" in files[0] + "\n"
+            and "\nLicense: ISC" in files[0],
+            "copyright: Files: * with LICENSE's holder, License: ISC")
+    licence = [p for p in paragraphs if p.startswith("License: ISC\n")]
+    if t.check(len(licence) == 1, "copyright: a License: ISC paragraph with the text"):
+        body = [line[1:] for line in licence[0].splitlines()[1:]]
+        body = ["" if line == "." else line for line in body]
+        after_holder = license_text.split(holder.group(0), 1)[1].strip() if holder else ""
+        t.equal("\n".join(body), after_holder, "copyright: the licence text is LICENSE's")
+
+    path = f"{doc}/changelog.Debian.gz"
+    if not t.check(os.path.isfile(path), "changelog.Debian.gz present"):
+        return
+    raw = open(path, "rb").read()
+    t.check(raw[:2] == b"\x1f\x8b" and raw[3] & 0x08 == 0 and raw[4:8] == b"\0\0\0\0",
+            "changelog.Debian.gz is gzip -n (no name, no time stamp)")
+    t.equal(raw[8], 2, "changelog.Debian.gz is gzip -9")
+    text = gzip.decompress(raw).decode()
+    first = text.splitlines()[0] if text else ""
+    t.check(re.match(rf"^superd \({re.escape(version)}-1\) [a-z-]+; urgency=[a-z]+$", first),
+            f"the changelog's first entry is superd ({version}-1): {first!r}")
+    t.check(re.search(r"^ -- .+ <[^>]+@[^>]+>  [A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} "
+                      r"\d{2}:\d{2}:\d{2} [+-]\d{4}$", text, re.M),
+            "the changelog entry ends with ' -- NAME <ADDRESS>  DATE'")
+    with open(os.path.join(source, "packaging", "debian", "changelog")) as f:
+        t.equal(text, f.read(), "changelog.Debian.gz is packaging/debian/changelog")
+
+
 def check_files(t, deb, work):
     root = os.path.join(work, "root")
     t.equal(run(["dpkg-deb", "-x", deb, root]).returncode, 0, "dpkg-deb -x")
@@ -148,6 +207,7 @@ def check_files(t, deb, work):
     t.check(': "${DAEMON:=/usr/sbin/superd}"' in script, "the init script runs /usr/sbin/superd")
     t.check("# Provides:          superd" in script and "### END INIT INFO" in script,
             "the init script has LSB headers")
+    return root
 
 
 STUB = """#!/bin/sh
@@ -253,6 +313,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--build", required=True)
     parser.add_argument("--version", required=True)
+    parser.add_argument("--source", required=True)
     args = parser.parse_args()
     for tool in ["dpkg-deb", "dpkg", "cpack"]:
         if not shutil.which(tool):
@@ -276,7 +337,8 @@ def main():
         deb = debs[0]
         check_contents(t, deb)
         control = check_control(t, deb, args.version, work)
-        check_files(t, deb, work)
+        root = check_files(t, deb, work)
+        check_docs(t, root, args.source, args.version)
         check_maintainer_scripts(t, control, work)
 
     t.equal(snapshot(), before, "building the package changed nothing on the system")
