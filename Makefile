@@ -8,9 +8,12 @@ JOBS    ?= 2
 DEBS    := cmake make g++ pkg-config libyaml-cpp-dev libboost-program-options-dev \
            libgtest-dev libsystemd-dev mandoc groff-base python3 strace systemd \
            clang libclang-rt-14-dev
+# Only for the tests of the package (tests/install): lintian for
+# install.lintian. Installed without its Recommends, as every package here.
+TEST_DEBS := lintian
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps configure build run test install clean
+.PHONY: all deps test-deps configure build run test install clean
 
 all: build
 
@@ -26,6 +29,9 @@ install_missing = missing=$$(for p in $(1); do \
 deps:
 	@$(call install_missing,$(DEBS))
 
+test-deps:
+	@$(call install_missing,$(TEST_DEBS))
+
 $(BUILD)/CMakeCache.txt: | deps
 	cmake -S . -B $(BUILD) -DCMAKE_INSTALL_PREFIX=$(PREFIX)
 
@@ -40,7 +46,7 @@ run: build
 	@echo "  Ctrl-C stops it."
 	$(BUILD)/superd/superd --config $(BUILD)/superd-dev.yaml
 
-test: build
+test: build test-deps
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
 
 # Installs below PREFIX (sbin/superd, libexec/superd/*, share/man, the
@@ -92,7 +98,7 @@ $(BUILD_SANITIZE)/CMakeCache.txt: | deps
 	cmake -S . -B $(BUILD_SANITIZE) -DSUPERD_SANITIZE=ON -DSUPERD_FUZZ=OFF \
 	      -DCMAKE_INSTALL_PREFIX=$(PREFIX)
 
-test-sanitize: deps $(BUILD_SANITIZE)/CMakeCache.txt
+test-sanitize: deps test-deps $(BUILD_SANITIZE)/CMakeCache.txt
 	cmake --build $(BUILD_SANITIZE) -j$(JOBS)
 	cd $(BUILD_SANITIZE) && $(SANITIZE_ENV) ctest --output-on-failure -j$(JOBS) -LE bench
 
