@@ -9,8 +9,11 @@ DEBS    := cmake make g++ pkg-config libyaml-cpp-dev libboost-program-options-de
            libgtest-dev libsystemd-dev mandoc groff-base python3 strace systemd \
            clang libclang-rt-14-dev
 # Only for the tests of the package (tests/install): lintian for
-# install.lintian. Installed without its Recommends, as every package here.
-TEST_DEBS := lintian
+# install.lintian; mmdebstrap and systemd-nspawn (systemd-container) for
+# install.system, which boots a Debian 12 in a container. Installed without
+# their Recommends, as every package here: libnss-mymachines would edit
+# /etc/nsswitch.conf, uidmap upgrade login and passwd.
+TEST_DEBS := lintian mmdebstrap systemd-container
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all deps test-deps configure build run test install clean
