@@ -29,6 +29,9 @@ in it are the host's ports). Then, inside:
   6. apt-get purge nullidentd, then superd: /etc/inetd.conf, now without
      entries, is removed; nothing listens any more. /run/inetd.pid never
      appears.
+  7. apt-get install openbsd-inetd, then the .deb again: superd's
+     Conflicts removes openbsd-inetd, its /etc/inetd.conf stays as it was,
+     and superd serves.
 
 Skipped (exit 77, with the reason) without root, the tools (mmdebstrap,
 systemd-nspawn, nsenter), a writable cgroup tree, the archive, free host
@@ -638,6 +641,25 @@ def check_purge(t, c, port, start):
             "/run/inetd.pid never written")
 
 
+def check_replaces_openbsd_inetd(t, c, port, start):
+    """Conflicts: inet-superserver, for real: installing superd where
+    openbsd-inetd runs removes it, and leaves its /etc/inetd.conf as it is."""
+    stamp(start, "apt-get install openbsd-inetd, then the .deb")
+    t.equal(c.run(APT + ["install", "openbsd-inetd"], timeout=300).returncode, 0,
+            "apt-get install openbsd-inetd")
+    before = c.read("/etc/inetd.conf")
+    t.check(before is not None, "openbsd-inetd created its /etc/inetd.conf")
+    result = c.run(APT + ["install", "/var/tmp/superd.deb"], timeout=300)
+    t.equal(result.returncode, 0, "apt-get install ./superd.deb over openbsd-inetd")
+    status = c.run(["dpkg-query", "-W", "-f", "${db:Status-Abbrev}", "openbsd-inetd"],
+                   quiet=True).stdout.strip()
+    t.check(not status.startswith("ii"), f"superd's Conflicts removed openbsd-inetd ({status!r})")
+    t.equal(c.read("/etc/inetd.conf"), before, "openbsd-inetd's /etc/inetd.conf left as it was")
+    t.equal(is_active(c, "superd.service"), "active", "superd started in its place")
+    payload = b"after openbsd-inetd\n"
+    t.equal(echo(port, payload), payload, f"echo answers on port {port}")
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--deb-dir", required=True, help="where install.deb put the .deb")
@@ -712,6 +734,7 @@ def main():
         check_socket_activation(t, c, port, start)
         check_inetd(t, c, start)
         check_purge(t, c, port, start)
+        check_replaces_openbsd_inetd(t, c, port, start)
     except Skip as e:
         print(f"skipped: {e}")
         return SKIP
