@@ -94,8 +94,9 @@ def stamp(start, what):
 # --- the machine ---------------------------------------------------------------
 
 def archive_uris():
-    """(main URI, security URI) of Debian as the host's apt has them, from
-    /etc/apt/sources.list.d/*.sources (deb822) or /etc/apt/sources.list."""
+    """(main URI, security URI or None) of Debian as the host's apt has
+    them, from /etc/apt/sources.list.d/*.sources (deb822) or
+    /etc/apt/sources.list*: no archive's name is written here."""
     main, security = None, None
     for path in sorted(glob.glob("/etc/apt/sources.list.d/*.sources")):
         with open(path) as f:
@@ -127,7 +128,7 @@ def archive_uris():
                         security = words[1]
     if not main:
         raise Skip(f"the host's apt has no 'deb ... {SUITE}' source to build the root from")
-    return main.rstrip("/"), (security or "http://security.debian.org/debian-security").rstrip("/")
+    return main.rstrip("/"), security.rstrip("/") if security else None
 
 
 def check_archive(uri):
@@ -213,8 +214,9 @@ def remove_stale_cgroups(parents):
 def cached_root(cache, main_uri, security_uri, start):
     """The minbase root for these sources, built once. The caller holds the
     cache's lock."""
-    sources = [f"deb {main_uri} {SUITE} main", f"deb {main_uri} {SUITE}-updates main",
-               f"deb {security_uri} {SUITE}-security main"]
+    sources = [f"deb {main_uri} {SUITE} main", f"deb {main_uri} {SUITE}-updates main"]
+    if security_uri:  # else the host's apt has none either
+        sources.append(f"deb {security_uri} {SUITE}-security main")
     key = hashlib.sha256("\n".join(["minbase", ",".join(INCLUDE)] + sources).encode()).hexdigest()[:12]
     root = os.path.join(cache, f"{SUITE}-{key}")
     if os.path.isfile(os.path.join(root, "usr/lib/systemd/systemd")):
