@@ -281,6 +281,7 @@ class Container:
         args = ["systemd-nspawn", "-D", self.root, "--ephemeral", "-b", "-M", self.name,
                 "--register=no", "--keep-unit", "--console=read-only"]
         print("$ " + " ".join(args), flush=True)
+        print(f"  its output: {self.log_path} (kept with KEEP_TEST_DIRS=1)", flush=True)
         log = open(self.log_path, "w")
         self.nspawn = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=log,
                                        stderr=subprocess.STDOUT, start_new_session=True,
