@@ -4,14 +4,20 @@ BUILD   ?= build
 BUILD_SANITIZE ?= build-sanitize
 PREFIX  ?= /usr/local
 JOBS    ?= 2
-# clang and libclang-rt-14-dev: libFuzzer, for the fuzz tests (tests/fuzz);
-# update-inetd: Debian's, for the inetd.conf tests (tests/e2e/inetd_test.cpp).
+# clang and libclang-rt-14-dev: libFuzzer, for the fuzz tests (tests/fuzz).
 DEBS    := cmake make g++ pkg-config libyaml-cpp-dev libboost-program-options-dev \
            libgtest-dev libsystemd-dev mandoc groff-base python3 strace systemd \
-           clang libclang-rt-14-dev update-inetd
+           clang libclang-rt-14-dev
+# Only for the tests of the package (tests/install): lintian for
+# install.lintian; mmdebstrap and systemd-nspawn (systemd-container) for
+# install.system, which boots a Debian 12 in a container. Installed without
+# their Recommends, as every package here: libnss-mymachines would edit
+# /etc/nsswitch.conf, uidmap upgrade login and passwd.
+# update-inetd: Debian's own, for tests/e2e/inetd_test.cpp.
+TEST_DEBS := lintian mmdebstrap systemd-container update-inetd
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps configure build run test install clean
+.PHONY: all deps test-deps configure build run test install clean
 
 all: build
 
@@ -27,6 +33,9 @@ install_missing = missing=$$(for p in $(1); do \
 deps:
 	@$(call install_missing,$(DEBS))
 
+test-deps:
+	@$(call install_missing,$(TEST_DEBS))
+
 $(BUILD)/CMakeCache.txt: | deps
 	cmake -S . -B $(BUILD) -DCMAKE_INSTALL_PREFIX=$(PREFIX)
 
@@ -41,7 +50,7 @@ run: build
 	@echo "  Ctrl-C stops it."
 	$(BUILD)/superd/superd --config $(BUILD)/superd-dev.yaml
 
-test: build
+test: build test-deps
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
 
 # Installs below PREFIX (sbin/superd, libexec/superd/*, share/man, the
@@ -95,7 +104,7 @@ $(BUILD_SANITIZE)/CMakeCache.txt: | deps
 	cmake -S . -B $(BUILD_SANITIZE) -DSUPERD_SANITIZE=ON -DSUPERD_FUZZ=OFF \
 	      -DCMAKE_INSTALL_PREFIX=$(PREFIX)
 
-test-sanitize: deps $(BUILD_SANITIZE)/CMakeCache.txt
+test-sanitize: deps test-deps $(BUILD_SANITIZE)/CMakeCache.txt
 	cmake --build $(BUILD_SANITIZE) -j$(JOBS)
 	cd $(BUILD_SANITIZE) && $(SANITIZE_ENV) ctest --output-on-failure -j$(JOBS) -LE 'bench|install'
 
