@@ -58,6 +58,8 @@ EXPECTED = {  # path in the package: mode
     "./usr/share/doc/superd/changelog.Debian.gz": "-rw-r--r--",
 }
 EXPECTED.update({f"./usr/libexec/superd/{s}": "-rwxr-xr-x" for s in SERVICES})
+# Directories the package holds empty: the sample table's drop-ins.
+EXPECTED_DIRS = {"./etc/superd/conf.d/": "drwxr-xr-x"}
 # System paths the package would install: building it must not touch them.
 SYSTEM_PATHS = ["/usr/sbin/superd", "/usr/libexec/superd", "/etc/superd",
                 "/etc/init.d/superd", "/lib/systemd/system/superd.service",
@@ -84,13 +86,13 @@ def check_contents(t, deb):
         fields = line.split()
         if len(fields) >= 6:
             entries[fields[5]] = (fields[0], fields[1])
-    for path, mode in EXPECTED.items():
+    for path, mode in {**EXPECTED, **EXPECTED_DIRS}.items():
         if t.check(path in entries, f"the package holds {path}"):
             t.equal(entries[path][0], mode, f"mode of {path}")
     for path, (mode, owner) in entries.items():
         t.equal(owner, "root/root", f"owner of {path}")
         if mode.startswith("d"):
-            t.check(any(p.startswith(path) for p in EXPECTED),
+            t.check(any(p.startswith(path) for p in EXPECTED) or path in EXPECTED_DIRS,
                     f"directory {path} leads to a file of the package")
         else:
             t.check(path in EXPECTED, f"file {path} belongs in the package")
