@@ -29,6 +29,7 @@ def expected_files(sysconf, unitdir, prefix):
     """{path: mode} for an install with these directories."""
     files = {
         f"{prefix}/sbin/superd": 0o755,
+        f"{prefix}/sbin/superd-import": 0o755,
         f"{prefix}/share/man/man8/superd.8": 0o644,
         f"{prefix}/share/man/man5/superd.yaml.5": 0o644,
         f"{prefix}/share/man/man7/superd-services.7": 0o644,

@@ -3,7 +3,8 @@
 this build tree), built into a temporary directory and read back with
 dpkg-deb, nothing installed:
 
-  - its paths (dpkg-deb -c): /usr/sbin/superd, /usr/libexec/superd/*,
+  - its paths (dpkg-deb -c): /usr/sbin/superd, /usr/sbin/superd-import,
+    /usr/libexec/superd/*,
     /etc/superd/superd.yaml, /etc/init.d/superd,
     /lib/systemd/system/superd.{service,socket}, gzipped man pages; modes
     and root ownership; nothing else;
@@ -33,6 +34,7 @@ from common import SKIP, Failures, main_guard, run, table_programs, temp_dir  # 
 SERVICES = ["echo", "daytime", "chargen", "discard", "time"]
 EXPECTED = {  # path in the package: mode
     "./usr/sbin/superd": "-rwxr-xr-x",
+    "./usr/sbin/superd-import": "-rwxr-xr-x",
     "./etc/superd/superd.yaml": "-rw-r--r--",
     "./etc/init.d/superd": "-rwxr-xr-x",
     "./lib/systemd/system/superd.service": "-rw-r--r--",
@@ -43,7 +45,7 @@ EXPECTED = {  # path in the package: mode
 }
 EXPECTED.update({f"./usr/libexec/superd/{s}": "-rwxr-xr-x" for s in SERVICES})
 # System paths the package would install: building it must not touch them.
-SYSTEM_PATHS = ["/usr/sbin/superd", "/usr/libexec/superd", "/etc/superd",
+SYSTEM_PATHS = ["/usr/sbin/superd", "/usr/sbin/superd-import", "/usr/libexec/superd", "/etc/superd",
                 "/etc/init.d/superd", "/lib/systemd/system/superd.service",
                 "/lib/systemd/system/superd.socket", "/usr/etc"]
 

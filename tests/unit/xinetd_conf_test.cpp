@@ -2,69 +2,12 @@
 
 #include <gtest/gtest.h>
 
-#include <map>
-#include <set>
+#include "xinetd_fakes.hpp"
 
 namespace superd {
 namespace {
 
-// A file system of a few files and directories, in memory.
-class FakeFiles : public XinetdFiles {
- public:
-  FakeFiles& File(const std::string& path, const std::string& text) {
-    files_[path] = text;
-    return *this;
-  }
-  FakeFiles& Dir(const std::string& path) {
-    dirs_.insert(path);
-    return *this;
-  }
-  FakeFiles& Fifo(const std::string& path) {
-    others_.insert(path);
-    return *this;
-  }
-
-  Kind Stat(const std::string& path, std::string& error) override {
-    if (files_.count(path)) return Kind::kRegular;
-    if (dirs_.count(path)) return Kind::kDirectory;
-    if (others_.count(path)) return Kind::kOther;
-    error = "No such file or directory";
-    return Kind::kMissing;
-  }
-  bool Read(const std::string& path, std::string& text, std::string& error) override {
-    auto it = files_.find(path);
-    if (it == files_.end()) {
-      error = "No such file or directory";
-      return false;
-    }
-    text = it->second;
-    return true;
-  }
-  bool List(const std::string& dir, std::vector<std::string>& names, std::string& error) override {
-    if (!dirs_.count(dir)) {
-      error = "No such file or directory";
-      return false;
-    }
-    // In no particular order, as readdir gives them.
-    std::vector<std::string> found;
-    for (const auto& set : {Keys(files_), dirs_, others_})
-      for (const std::string& p : set)
-        if (p.size() > dir.size() + 1 && p.starts_with(dir + "/") &&
-            p.find('/', dir.size() + 1) == std::string::npos)
-          found.push_back(p.substr(dir.size() + 1));
-    names.assign(found.rbegin(), found.rend());
-    return true;
-  }
-
- private:
-  static std::set<std::string> Keys(const std::map<std::string, std::string>& m) {
-    std::set<std::string> keys;
-    for (const auto& [k, v] : m) keys.insert(k);
-    return keys;
-  }
-  std::map<std::string, std::string> files_;
-  std::set<std::string> dirs_, others_;
-};
+using testing_fakes::FakeFiles;
 
 std::vector<std::string> Messages(const XinetdConfig& c) {
   std::vector<std::string> out;
