@@ -40,6 +40,7 @@ EXPECTED = {  # path in the package: mode
     "./lib/systemd/system/superd.service": "-rw-r--r--",
     "./lib/systemd/system/superd.socket": "-rw-r--r--",
     "./usr/share/man/man8/superd.8.gz": "-rw-r--r--",
+    "./usr/share/man/man8/superd-import.8.gz": "-rw-r--r--",
     "./usr/share/man/man5/superd.yaml.5.gz": "-rw-r--r--",
     "./usr/share/man/man7/superd-services.7.gz": "-rw-r--r--",
 }
