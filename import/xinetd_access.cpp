@@ -15,14 +15,15 @@ std::string Join(const std::vector<std::string>& words, const std::string& by) {
 
 class Access {
  public:
-  explicit Access(std::vector<ImportMessage>& messages) : messages_(messages) {}
+  Access(const std::string& service, std::vector<ImportMessage>& messages)
+      : service_(service), messages_(messages) {}
 
   XinetdAccess Import(const XinetdSetting* only_from, const XinetdSetting* no_access, bool tcp_wait) {
     XinetdAccess out;
     if (!only_from && !no_access) return out;
     if (tcp_wait) {
       const XinetdSetting* first = only_from ? only_from : no_access;
-      Warn(first->position, first->attribute +
+      Warn(first->position, first->attribute + Of(*first) +
                                 ": the program of a tcp wait service accepts its connections "
                                 "itself, so xinetd checks none of them, and superd refuses the "
                                 "key there; not carried over");
@@ -34,9 +35,9 @@ class Access {
     if (only_from->values.empty() || out.allow.empty()) {
       out.nobody_at = only_from->position;
       out.nobody = only_from->values.empty()
-                       ? "only_from is empty, which lets nobody in"
-                       : "only_from keeps no address superd can match, and an empty allow "
-                         "would let everyone in";
+                       ? "only_from" + Of(*only_from) + " is empty, which lets nobody in"
+                       : "only_from" + Of(*only_from) + " keeps no address superd can match, "
+                         "and an empty allow would let everyone in";
     }
     for (const XinetdValue& v : only_from->values)
       for (const std::string& d : out.deny)
@@ -48,6 +49,11 @@ class Access {
   }
 
  private:
+  // For a list of `defaults`, whose line speaks for every service.
+  std::string Of(const XinetdSetting& s) const {
+    return s.from_defaults ? " (service '" + service_ + "')" : "";
+  }
+
   void Warn(const XinetdPosition& at, std::string text) {
     messages_.push_back(MessageAt(at, std::move(text), true));
   }
@@ -84,14 +90,16 @@ class Access {
     }
   }
 
+  const std::string& service_;
   std::vector<ImportMessage>& messages_;
 };
 
 }  // namespace
 
 XinetdAccess ImportXinetdAccess(const XinetdSetting* only_from, const XinetdSetting* no_access,
-                                bool tcp_wait, std::vector<ImportMessage>& messages) {
-  return Access(messages).Import(only_from, no_access, tcp_wait);
+                                bool tcp_wait, const std::string& service,
+                                std::vector<ImportMessage>& messages) {
+  return Access(service, messages).Import(only_from, no_access, tcp_wait);
 }
 
 }  // namespace superd::import

@@ -25,8 +25,10 @@ struct XinetdAccess {
 };
 
 // `tcp_wait`: the service's program accepts its connections itself, and
-// superd refuses allow and deny there.
+// superd refuses allow and deny there. `service`: its name, for what a
+// warning about a list of `defaults` says of it.
 XinetdAccess ImportXinetdAccess(const XinetdSetting* only_from, const XinetdSetting* no_access,
-                                bool tcp_wait, std::vector<ImportMessage>& messages);
+                                bool tcp_wait, const std::string& service,
+                                std::vector<ImportMessage>& messages);
 
 }  // namespace superd::import

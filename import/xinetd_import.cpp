@@ -92,6 +92,11 @@ class ServiceMapper {
     Warn(at, why + ": imported as disabled");
     out_.disabled = true;
   }
+  // For what the service inherits from `defaults`, whose line speaks for
+  // every service: which one this is about.
+  std::string Of(const XinetdSetting& s) const {
+    return s.from_defaults ? " (service '" + out_.name + "')" : "";
+  }
   // Why xinetd would not serve the service either (when it is enabled).
   std::string NotServed() const {
     return out_.disabled ? "" : ", so xinetd does not serve the service either";
@@ -406,17 +411,17 @@ class ServiceMapper {
         Warn(s->position, "instances = UNLIMITED: superd's max_instances has no unlimited "
                           "value; left to its default, 64");
       else if (n == 0)
-        Disable(s->position, "instances = 0 starts nothing");
+        Disable(s->position, "instances = 0 starts nothing" + Of(*s));
       else if (n)
         out_.max_instances = static_cast<int>(*n);
     }
     if (const XinetdSetting* s = Get("per_source")) {
       std::optional<long long> n = Count(*s);
       if (n == 0) {
-        Disable(s->position, "per_source = 0 lets no client in");
+        Disable(s->position, "per_source = 0 lets no client in" + Of(*s));
       } else if (n && *n > 0 && wait_) {
-        Warn(s->position, "per_source: superd cannot count the clients of a wait service, whose "
-                          "program reads them itself; not carried over");
+        Warn(s->position, "per_source" + Of(*s) + ": superd cannot count the clients of a wait "
+                          "service, whose program reads them itself; not carried over");
       } else if (n && *n > 0) {
         out_.max_per_source = static_cast<int>(*n);
         out_.source_prefix_ipv6 = 128;  // xinetd counts single IPv6 addresses
@@ -479,7 +484,8 @@ class ServiceMapper {
   void Rlimits() { out_.rlimits = ImportXinetdRlimits(s_, messages_); }
 
   void Access() {
-    XinetdAccess a = ImportXinetdAccess(Get("only_from"), Get("no_access"), !udp_ && wait_, messages_);
+    XinetdAccess a = ImportXinetdAccess(Get("only_from"), Get("no_access"), !udp_ && wait_,
+                                        out_.name, messages_);
     out_.allow = std::move(a.allow);
     out_.deny = std::move(a.deny);
     if (a.nobody_at) Disable(*a.nobody_at, a.nobody);

@@ -509,6 +509,23 @@ TEST(XinetdImport, AWarningOfDefaultsIsPrintedOnceAtItsLine) {
                    "value; left to its default, 64"}));
 }
 
+TEST(XinetdImport, AWarningOfDefaultsThatDependsOnTheServiceNamesIt) {
+  const Imported r = Import("defaults\n{\n per_source = 3\n only_from = 10.0.0.0/8\n}\n" + Ftp() +
+                            Service("ftp", " id = ftp-wait\n socket_type = stream\n wait = yes\n"
+                                           " user = root\n server = /usr/sbin/in.ftpd\n port = 2121\n"));
+  EXPECT_EQ(r.warnings,
+            (Lines{"svc:3: warning: per_source (service 'ftp-wait'): superd cannot count the clients "
+                   "of a wait service, whose program reads them itself; not carried over",
+                   "svc:4: warning: only_from (service 'ftp-wait'): the program of a tcp wait "
+                   "service accepts its connections itself, so xinetd checks none of them, and "
+                   "superd refuses the key there; not carried over",
+                   "svc:20: warning: port 2121 is not ftp's port in /etc/services (21), which "
+                   "xinetd allows only with type = UNLISTED; imported with port 2121"}));
+  EXPECT_EQ(Import("defaults\n{\n only_from =\n}\n" + Ftp()).warnings,
+            Lines{"svc:3: warning: only_from (service 'ftp') is empty, which lets nobody in: "
+                  "imported as disabled"});
+}
+
 TEST(XinetdImport, TwoServicesOnOneSocketOrOfOneName) {
   const Imported r = Import(Ftp() + Service("ftp", " id = ftp-again\n socket_type = stream\n"
                                                    " wait = no\n user = root\n"
