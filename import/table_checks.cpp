@@ -12,7 +12,8 @@
 namespace superd::import {
 namespace {
 
-// One socket of a `listen` entry, as far as overlaps go: a family, an
+// One socket of a `listen` entry, as far as overlaps go: a family (0 for
+// a host name, whose addresses superd learns when it loads the table), an
 // address ("" for the family's wildcard), a port.
 struct Socket {
   int family;
@@ -23,8 +24,7 @@ struct Socket {
   }
 };
 
-// The sockets of "*:P", "0.0.0.0:P", "[::]:P", "A:P", "[A]:P"; nothing for
-// a host name (superd resolves it when it loads the table).
+// The sockets of "*:P", "0.0.0.0:P", "[::]:P", "A:P", "[A]:P", "HOST:P".
 std::vector<Socket> Sockets(const std::string& listen) {
   const size_t colon = listen.rfind(':');
   if (colon == std::string::npos) return {};
@@ -37,11 +37,15 @@ std::vector<Socket> Sockets(const std::string& listen) {
     return {{AF_INET, host == "0.0.0.0" ? "" : host, port}};
   if (inet_pton(AF_INET6, host.c_str(), buffer) == 1)
     return {{AF_INET6, host == "::" ? "" : host, port}};
-  return {};
+  return {{0, host, port}};
 }
 
+// A host name may resolve to any address: it is taken to overlap every
+// socket on its port, so that what superd --check would find is found here.
 bool Overlap(const Socket& a, const Socket& b) {
-  return a.family == b.family && a.port == b.port &&
+  if (a.port != b.port) return false;
+  if (a.family == 0 || b.family == 0) return true;
+  return a.family == b.family &&
          (a.address.empty() || b.address.empty() || a.address == b.address);
 }
 

@@ -21,7 +21,8 @@ bool ValidUtf8(std::string_view text);
 // Over table.services, in order: a name already taken gets a suffix
 // ("-2", "-3", ...); an enabled service whose socket an earlier enabled one
 // already has (the same address, or a wildcard of its family, the same
-// port and protocol) is disabled, as xinetd serves only the first; a
+// port and protocol; a host name counts as any address) is disabled, as
+// xinetd serves only the first; a
 // service holding text that is not UTF-8 is left out.
 void SettleTable(ImportedTable& table);
 

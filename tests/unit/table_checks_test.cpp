@@ -68,7 +68,10 @@ TEST(TableChecks, TheSecondServiceOnASocketIsDisabled) {
   EXPECT_FALSE(disabled({Make("a", "127.0.0.1:7"), Make("b", "127.0.0.2:7")}));
   EXPECT_FALSE(disabled({Make("a", "*:7"), Make("b", "*:7", "udp")}));
   EXPECT_FALSE(disabled({Make("a", "*:7"), Make("b", "*:8")}));
-  EXPECT_FALSE(disabled({Make("a", "localhost:7"), Make("b", "*:7")}));  // resolved by superd
+  // A host name may be any address: superd resolves it when it loads.
+  EXPECT_TRUE(disabled({Make("a", "localhost:7"), Make("b", "127.0.0.1:7")}));
+  EXPECT_TRUE(disabled({Make("a", "*:7"), Make("b", "localhost:7")}));
+  EXPECT_FALSE(disabled({Make("a", "localhost:7"), Make("b", "localhost:8")}));
   ImportedService off = Make("a", "*:7");
   off.disabled = true;
   EXPECT_FALSE(disabled({off, Make("b", "*:7")}));
