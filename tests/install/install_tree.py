@@ -5,7 +5,8 @@ leaves there.
   1. --prefix DIR: every file present with its mode; the sample table, the
      unit and the init script name DIR's paths; the installed superd
      --check accepts the installed table (it names the real installed
-     services); systemd-analyze verify accepts the units.
+     services); systemd-analyze verify accepts the units; the installed
+     superd-import finds the installed sample services by itself.
   2. a second install keeps an edited superd.yaml, and refreshes the rest.
   3. DESTDIR=D --prefix /usr: the Debian layout (/etc, /lib/systemd/system,
      nothing in /usr/etc), /usr paths in the files.
@@ -29,7 +30,9 @@ def expected_files(sysconf, unitdir, prefix):
     """{path: mode} for an install with these directories."""
     files = {
         f"{prefix}/sbin/superd": 0o755,
+        f"{prefix}/sbin/superd-import": 0o755,
         f"{prefix}/share/man/man8/superd.8": 0o644,
+        f"{prefix}/share/man/man8/superd-import.8": 0o644,
         f"{prefix}/share/man/man5/superd.yaml.5": 0o644,
         f"{prefix}/share/man/man7/superd-services.7": 0o644,
         f"{sysconf}/superd/superd.yaml": 0o644,
@@ -99,6 +102,24 @@ def check_files_name(t, root, prefix, sysconf, unitdir):
     t.equal(run(["sh", "-n", script]).returncode, 0, f"sh -n {script}")
 
 
+def check_import(t, prefix, work):
+    """xinetd's INTERNAL echo, imported by the installed superd-import,
+    runs the sample echo installed beside it, and superd takes the table."""
+    conf = os.path.join(work, "echo.xinetd")
+    with open(conf, "w") as f:
+        f.write("service echo\n{\n type = INTERNAL\n socket_type = stream\n"
+                " wait = no\n port = 7\n}\n")
+    result = run([f"{prefix}/sbin/superd-import", conf])
+    t.equal(result.returncode, 0, "the installed superd-import converts an xinetd file")
+    t.check(f"program: {prefix}/libexec/superd/echo\n" in result.stdout,
+            f"superd-import names {prefix}/libexec/superd/echo for xinetd's INTERNAL echo")
+    table = os.path.join(work, "imported.yaml")
+    with open(table, "w") as f:
+        f.write(result.stdout)
+    t.equal(run([f"{prefix}/sbin/superd", "--check", "-c", table]).returncode, 0,
+            "the installed superd --check accepts the imported table")
+
+
 def prefix_install(t, build, work):
     """1 and 2."""
     prefix = os.path.join(work, "prefix")
@@ -112,6 +133,8 @@ def prefix_install(t, build, work):
     table = f"{sysconf}/superd/superd.yaml"
     result = run([f"{prefix}/sbin/superd", "--check", "-c", table])
     t.equal(result.returncode, 0, "the installed superd --check accepts the installed table")
+
+    check_import(t, prefix, work)
 
     analyze = shutil.which("systemd-analyze")
     if analyze:

@@ -3,7 +3,8 @@
 this build tree), built into a temporary directory and read back with
 dpkg-deb, nothing installed:
 
-  - its paths (dpkg-deb -c): /usr/sbin/superd, /usr/libexec/superd/*,
+  - its paths (dpkg-deb -c): /usr/sbin/superd, /usr/sbin/superd-import,
+    /usr/libexec/superd/*,
     /etc/superd/superd.yaml, /etc/init.d/superd,
     /lib/systemd/system/superd.{service,socket}, gzipped man pages,
     /usr/share/doc/superd/{copyright,changelog.Debian.gz}; modes
@@ -47,11 +48,13 @@ from common import SKIP, Failures, main_guard, run, table_programs, temp_dir  # 
 SERVICES = ["echo", "daytime", "chargen", "discard", "time"]
 EXPECTED = {  # path in the package: mode
     "./usr/sbin/superd": "-rwxr-xr-x",
+    "./usr/sbin/superd-import": "-rwxr-xr-x",
     "./etc/superd/superd.yaml": "-rw-r--r--",
     "./etc/init.d/superd": "-rwxr-xr-x",
     "./lib/systemd/system/superd.service": "-rw-r--r--",
     "./lib/systemd/system/superd.socket": "-rw-r--r--",
     "./usr/share/man/man8/superd.8.gz": "-rw-r--r--",
+    "./usr/share/man/man8/superd-import.8.gz": "-rw-r--r--",
     "./usr/share/man/man5/superd.yaml.5.gz": "-rw-r--r--",
     "./usr/share/man/man7/superd-services.7.gz": "-rw-r--r--",
     "./usr/share/doc/superd/copyright": "-rw-r--r--",
@@ -61,7 +64,7 @@ EXPECTED.update({f"./usr/libexec/superd/{s}": "-rwxr-xr-x" for s in SERVICES})
 # Directories the package holds empty: the sample table's drop-ins.
 EXPECTED_DIRS = {"./etc/superd/conf.d/": "drwxr-xr-x"}
 # System paths the package would install: building it must not touch them.
-SYSTEM_PATHS = ["/usr/sbin/superd", "/usr/libexec/superd", "/etc/superd",
+SYSTEM_PATHS = ["/usr/sbin/superd", "/usr/sbin/superd-import", "/usr/libexec/superd", "/etc/superd",
                 "/etc/init.d/superd", "/lib/systemd/system/superd.service",
                 "/lib/systemd/system/superd.socket", "/usr/etc", "/etc/inetd.conf",
                 "/etc/inetd.conf.superd-new", "/run/inetd.pid"]
