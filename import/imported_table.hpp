@@ -1,5 +1,5 @@
 // ImportedTable: what superd-import writes, whatever format it read
-// (xinetd's now; inetd.conf's is to follow): superd services as plain
+// (xinetd's or inetd.conf's): superd services as plain
 // values, each field named after its key in superd.yaml(5), and the
 // messages to print. An empty field is a key left out of the table, so
 // that superd's own default applies. Nothing here knows YAML (the writer,
@@ -47,6 +47,9 @@ struct ImportedService {
   std::vector<std::string> deny;       // `deny`
   std::vector<std::pair<std::string, std::string>> rlimits;  // `rlimits`
   bool keepalive = false;              // `keepalive`
+  std::string stderr_mode;             // `stderr`, "" when inherit
+  int sndbuf = 0;                      // `sndbuf`, 0: left out
+  int rcvbuf = 0;                      // `rcvbuf`, 0: left out
   bool disabled = false;               // `disabled`
 };
 

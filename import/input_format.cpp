@@ -1,5 +1,6 @@
 #include "input_format.hpp"
 
+#include "inetd_import.hpp"
 #include "xinetd_conf.hpp"
 #include "xinetd_import.hpp"
 
@@ -26,15 +27,9 @@ ImportedTable Import(InputFormat format, const std::string& path, const ImportOp
     case InputFormat::kXinetd:
       return ImportXinetd(path, ReadXinetdConf(path), system, {options.services_dir});
     case InputFormat::kInetdConf:
-      break;
+      return ImportInetdConf(path, options.services_dir);
   }
-  // The inetd.conf reader lands separately; until the importer uses it:
-  ImportedTable table;
-  table.source = path;
-  table.format = "inetd.conf";
-  table.messages.push_back(
-      {path, 0, "inetd.conf input is not supported yet (xinetd configuration is)", false});
-  return table;
+  return {};
 }
 
 }  // namespace superd::import

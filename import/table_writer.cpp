@@ -86,6 +86,9 @@ std::string Service(const ImportedService& s) {
     e << YAML::EndMap;
   }
   if (s.keepalive) key("keepalive") << true;
+  text("stderr", s.stderr_mode);
+  number("sndbuf", s.sndbuf);
+  number("rcvbuf", s.rcvbuf);
   if (s.disabled) key("disabled") << true;
   e << YAML::EndMap << YAML::EndMap;
   return e.c_str();

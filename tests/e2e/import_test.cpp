@@ -179,10 +179,6 @@ TEST(Import, NameinargsGivesTheProgramItsArgv0) {
       << r.out;
   const std::string table = Write(superd.dir() + "/imported.yaml", r.out);
   const RunResult check = RunCommand({SuperdBinary(), "--check", "-c", table}, superd.dir());
-  if (check.exit_code != 0 && check.err.find("unknown key 'argv0'") != std::string::npos)
-    GTEST_SKIP() << "this superd does not know argv0 yet (it comes with its own branch); "
-                    "superd --check says: "
-                 << check.err;
   ASSERT_EQ(check.exit_code, 0) << check.err << r.out;
   superd.WriteTable(r.out);
   ASSERT_TRUE(superd.Start());
@@ -206,15 +202,47 @@ TEST(Import, MalformedInputIsAnErrorAtItsLineAndNoTable) {
                        ":6: error: expected a '{' block after this line, not the end of the file\n");
 }
 
-TEST(Import, InetdConfIsNotSupportedYet) {
+// An inetd.conf becomes the services superd's own inetd_conf would serve:
+// the table passes --check and serves them, tcpd-style argv[0] included.
+TEST(Import, AnInetdConfIsImportedCheckedAndServed) {
+  Superd superd;
+  const uint16_t tcp = PickPort(), udp = PickPort();
+  const std::string echo = ServiceBinary("echo");
+  const std::string file = Write(
+      superd.dir() + "/inetd.conf",
+      "#:STANDARD: These are standard services.\n"
+      "127.0.0.1:" + std::to_string(tcp) + "\tstream\ttcp\tnowait.100\troot\t" + echo +
+          "\tin.echo\n"
+      "127.0.0.1:" + std::to_string(udp) + "\tdgram\tudp\twait\troot\t" + echo + "\n"
+      "#<off># 127.0.0.1:" + std::to_string(PickPort()) + "\tstream\ttcp\tnowait\tnobody\t" +
+          echo + "\n"
+      "rstatd/1-5\tdgram\trpc/udp\twait\tnobody\t/usr/sbin/tcpd\t/usr/sbin/rpc.rstatd\n");
+  const RunResult r = Import({file}, superd.dir());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find(file + ":5: warning: "), std::string::npos) << r.err;  // the rpc entry
+  EXPECT_NE(r.out.find("    argv0: in.echo\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("    rate_limit: \"100/1m\"\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("    disabled: true\n"), std::string::npos) << r.out;
+  const std::string table = Write(superd.dir() + "/imported.yaml", r.out);
+  const RunResult check = RunCommand({SuperdBinary(), "--check", "-c", table}, superd.dir());
+  ASSERT_EQ(check.exit_code, 0) << check.err << r.out;
+  superd.WriteTable(r.out);
+  ASSERT_TRUE(superd.Start());
+  Fd c = ConnectTcp("127.0.0.1", tcp);
+  ASSERT_TRUE(c);
+  EXPECT_EQ(Exchange(c.get(), "over tcp\n").data, "over tcp\n");
+}
+
+// An entry superd would refuse is the import's error, at its line.
+TEST(Import, ABrokenInetdConfEntryIsAnErrorAtItsLineAndNoTable) {
   Superd scratch;
   const std::string file = Write(scratch.dir() + "/inetd.conf",
-                                 "#:STANDARD:\nfinger stream tcp nowait nobody /usr/sbin/tcpd "
+                                 "#:STANDARD:\nfinger stream tcp sometimes nobody /usr/sbin/tcpd "
                                  "/usr/sbin/in.fingerd\n");
   const RunResult r = Import({file}, scratch.dir());
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(r.out, "");
-  EXPECT_EQ(r.err, file + ": error: inetd.conf input is not supported yet (xinetd configuration is)\n");
+  EXPECT_EQ(r.err.rfind(file + ":2: error: ", 0), 0u) << r.err;
 }
 
 TEST(Import, UsageErrorsExitTwo) {

@@ -36,13 +36,20 @@ TEST_F(InputFormatTest, ADirectoryOrAFileOfBlocksIsXinetdAndTheRestInetdConf) {
   EXPECT_EQ(error, "No such file or directory");
 }
 
-TEST_F(InputFormatTest, InetdConfIsNotConvertedYet) {
-  const std::string path = Write("inetd.conf", "echo stream tcp nowait root internal\n");
+TEST_F(InputFormatTest, InetdConfIsReadByTheDaemonsOwnReader) {
+  const std::string path = Write("inetd.conf", "7100 stream tcp nowait root /bin/cat cat\n"
+                                               "7101 stream tcp sometimes root /bin/cat cat\n");
   const ImportedTable t = Import(InputFormat::kInetdConf, path, {});
+  EXPECT_EQ(t.format, "inetd.conf");
   EXPECT_FALSE(t.ok());
   ASSERT_EQ(t.messages.size(), 1u);
-  EXPECT_EQ(t.messages[0].Format(),
-            path + ": error: inetd.conf input is not supported yet (xinetd configuration is)");
+  EXPECT_EQ(t.messages[0].line, 2);
+  EXPECT_FALSE(t.messages[0].warning);
+  ASSERT_EQ(t.services.size(), 1u);
+  EXPECT_EQ(t.services[0].name, "7100.tcp");
+  EXPECT_EQ(t.services[0].argv0, "cat");
+  EXPECT_EQ(t.services[0].rate_limit, "256/1m");
+  EXPECT_EQ(t.services[0].stderr_mode, "socket");
 }
 
 TEST_F(InputFormatTest, XinetdIsReadThroughTheRealFileSystem) {
