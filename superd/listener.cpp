@@ -114,6 +114,12 @@ std::variant<UniqueFd, ListenError> OpenListener(const Endpoint& endpoint,
     // clients' datagrams.
     return Failed("set SO_REUSEADDR on");
   }
+  // reuse_port: several processes share the port, each with its own
+  // socket, the kernel spreading the clients over them. Linux lets only
+  // sockets of the same effective uid join: no other user's process can.
+  if (options.reuse_port && address.family() != AF_UNIX &&
+      setsockopt(fd.get(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0)
+    return Failed("set SO_REUSEPORT on");
   // Before listen(2): a tcp receive buffer decides the window scale the
   // connections announce.
   const BufferSizes& b = options.buffers;

@@ -28,6 +28,7 @@ struct ListenOptions {
   bool nonblocking;    // false for wait services
   BufferSizes buffers{0, 0};  // SO_SNDBUF, SO_RCVBUF; accepted sockets
                               // inherit them
+  bool reuse_port = false;    // SO_REUSEPORT: other processes may bind the port
 };
 
 // Why a socket could not be opened: "unable to VERB ADDRESS: REASON".

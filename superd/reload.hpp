@@ -15,11 +15,13 @@ namespace superd {
 
 // What makes a socket the same socket: its address, its protocol, and
 // whether it is dual-stack (`*:P` and `[::]:P` bind the same address, but
-// only the first takes IPv4 clients).
+// only the first takes IPv4 clients) or shares its port (SO_REUSEPORT is
+// set before bind, for good).
 struct SocketKey {
   SocketAddress address;
   Protocol protocol;
   bool dual_stack = false;
+  bool reuse_port = false;
 };
 
 struct ReloadPlan {

@@ -35,6 +35,7 @@ struct Listener : std::enable_shared_from_this<Listener> {
   bool wait = false;     // the mode, backlog and buffers it has
   int backlog = -1;      // (AdjustListener); -1: unknown (adopted)
   BufferSizes buffers;
+  bool reuse_port = false;  // bound with SO_REUSEPORT (fixed at bind)
 };
 
 struct ServiceState : std::enable_shared_from_this<ServiceState> {

@@ -150,13 +150,14 @@ std::shared_ptr<Listener> Supervisor::Open(const Service& service,
                                            ActivationSockets* activation) {
   ListenOptions options{
       service.protocol == Protocol::kUdp ? SOCK_DGRAM : SOCK_STREAM,
-      service.backlog, !service.wait, {service.sndbuf, service.rcvbuf}};
+      service.backlog, !service.wait, {service.sndbuf, service.rcvbuf}, service.reuse_port};
   auto listener = std::make_shared<Listener>();
   listener->endpoint = &endpoint;
   if (activation) listener->fd = activation->Take(endpoint, options.socktype);
   if (listener->fd) {
     Adjust(*listener, service);  // whatever mode the manager made it in
     listener->adopted = true;
+    listener->reuse_port = service.reuse_port;  // the manager's business (ReusePort=)
     LOG_INFO(service.name.c_str(), "adopted %s (fd %d) from the service manager",
              EndpointName(endpoint).c_str(), listener->fd.get());
     return listener;
@@ -173,6 +174,7 @@ std::shared_ptr<Listener> Supervisor::Open(const Service& service,
   listener->wait = service.wait;
   listener->backlog = service.backlog;
   listener->buffers = options.buffers;
+  listener->reuse_port = options.reuse_port;
   return listener;
 }
 
@@ -678,7 +680,8 @@ void Supervisor::Apply(LoadResult loaded) {
   for (const StatePtr& state : services_) {
     for (const auto& l : state->listeners) {
       old.push_back(l);
-      keys.push_back({l->endpoint->address, state->service->protocol, l->endpoint->dual_stack});
+      keys.push_back({l->endpoint->address, state->service->protocol, l->endpoint->dual_stack,
+                      l->reuse_port});
     }
   }
   const ReloadPlan plan = PlanReload(keys, *table);

@@ -102,6 +102,7 @@ struct Service {
   Duration timeout{0};                // `timeout`, default 0 (none)
   std::vector<Rlimit> rlimits;        // `rlimits`, default unchanged
   bool keepalive = false;             // `keepalive`, default false
+  bool reuse_port = false;            // `reuse_port`, default false
   int sndbuf = 0;                     // `sndbuf`, default 0 (the kernel's)
   int rcvbuf = 0;                     // `rcvbuf`, default 0 (the kernel's)
   bool disabled = false;              // `disabled`, default false

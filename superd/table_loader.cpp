@@ -63,7 +63,7 @@ const std::set<std::string> kServiceKeys = {
     "user",    "group",    "env",           "working_directory", "umask",
     "nice",    "max_instances", "stderr",   "backlog",           "disabled",
     "max_per_source", "source_prefix", "rate_limit", "rate_limit_pause",
-    "rate_limit_per_source", "allow", "deny", "timeout", "rlimits", "keepalive",
+    "rate_limit_per_source", "allow", "deny", "timeout", "rlimits", "keepalive", "reuse_port",
     "argv0", "sndbuf", "rcvbuf"};
 
 // More would not fit the spawner's per-child environment (spawner.cpp).
@@ -538,6 +538,16 @@ void Loader::LoadSettings(const std::string& what, Position at,
   if (auto* e = find("timeout")) Duration("timeout", *e, service.timeout);
   if (auto* e = find("rlimits")) LoadRlimits(*e, service);
   if (auto* e = find("keepalive")) Bool("keepalive", *e, service.keepalive);
+  if (auto* e = find("reuse_port")) {
+    Bool("reuse_port", *e, service.reuse_port);
+    const bool unix_socket = std::any_of(service.listen.begin(), service.listen.end(),
+                                         [](const Endpoint& ep) {
+                                           return ep.address.family() == AF_UNIX;
+                                         });
+    if (service.reuse_port && unix_socket)
+      Error(Pos(*e), "reuse_port: a UNIX socket's path names one socket; only tcp and udp "
+                     "ports can be shared");
+  }
   for (const char* key : {"sndbuf", "rcvbuf"}) {
     std::string text;
     if (auto* e = find(key); e && Scalar(key, *e, text))

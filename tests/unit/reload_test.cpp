@@ -97,3 +97,19 @@ TEST(PlanReload, WildcardAndSpecificAddressesAreDifferentSockets) {
   EXPECT_EQ(plan.keep[0], std::vector<std::optional<size_t>>{std::nullopt});
   EXPECT_EQ(plan.close, std::vector<size_t>{0});
 }
+
+TEST(PlanReload, SharingThePortOrNotIsADifferentSocket) {
+  SocketKey shared = Key("127.0.0.1:7");
+  shared.reuse_port = true;
+  const std::vector<SocketKey> old = {Key("127.0.0.1:7"), shared};
+  ReloadPlan plan = PlanReload({shared}, Table(R"(services:
+  echo: {listen: "127.0.0.1:7", program: /bin/cat, reuse_port: true}
+)"));
+  EXPECT_EQ(plan.keep[0], std::vector<std::optional<size_t>>{0});
+  EXPECT_TRUE(plan.close.empty());
+  plan = PlanReload({Key("127.0.0.1:7")}, Table(R"(services:
+  echo: {listen: "127.0.0.1:7", program: /bin/cat, reuse_port: true}
+)"));
+  EXPECT_EQ(plan.keep[0], std::vector<std::optional<size_t>>{std::nullopt});
+  EXPECT_EQ(plan.close, std::vector<size_t>{0});
+}
