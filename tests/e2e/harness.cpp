@@ -274,7 +274,12 @@ Superd::~Superd() {
 }
 
 void Superd::WriteTable(const std::string& yaml) {
-  std::ofstream(table_path_, std::ios::trunc) << yaml;
+  std::ofstream(table_path_, std::ios::trunc) << TableText(yaml);
+}
+
+std::string Superd::TableText(const std::string& yaml) const {
+  if (watching_ || yaml.find("watch:") != std::string::npos) return yaml;
+  return yaml + (yaml.empty() || yaml.back() == '\n' ? "" : "\n") + "watch: false\n";
 }
 
 std::string Superd::WriteFile(const std::string& name, const std::string& content,

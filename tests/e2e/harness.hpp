@@ -135,8 +135,14 @@ class Superd {
   const std::string& log_path() const { return log_path_; }
   pid_t pid() const { return pid_; }
 
-  // Writes the table (dir/superd.yaml).
+  // Writes the table (dir/superd.yaml), as TableText makes it.
   void WriteTable(const std::string& yaml);
+  // `yaml` with `watch: false` appended, unless it sets `watch` itself or
+  // the test asked for Watching(): a test that rewrites the table and
+  // sends SIGHUP means one reload, not a second one when superd notices
+  // the change by itself.
+  std::string TableText(const std::string& yaml) const;
+  void Watching() { watching_ = true; }
   // Writes dir/NAME with `mode`; returns its path.
   std::string WriteFile(const std::string& name, const std::string& content,
                         mode_t mode = 0644);
@@ -177,6 +183,7 @@ class Superd {
   bool reaped_ = true;
   bool started_ = false;
   bool exit_expected_ = false;  // the test waited for the exit itself
+  bool watching_ = false;       // tables are written without `watch: false`
   int exit_status_ = 0;
 };
 

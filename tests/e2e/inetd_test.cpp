@@ -50,6 +50,7 @@ class UpdateInetd : public ::testing::Test {
   void SetUp() override {
     if (access(kUpdateInetd, X_OK) != 0)
       GTEST_SKIP() << kUpdateInetd << " is not installed (make test installs update-inetd)";
+    superd_.Watching();
     kept_ = PickPort();
     port_ = PickPort();
     conf_ = superd_.WriteFile("inetd.conf", kDebianInetdConf);

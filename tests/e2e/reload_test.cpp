@@ -56,7 +56,7 @@ void ReplaceTable(const Superd& superd, const std::string& yaml) {
   const std::string next = superd.dir() + "/superd.yaml.next";
   {
     std::ofstream out(next, std::ios::trunc | std::ios::binary);
-    out << yaml;
+    out << superd.TableText(yaml);
   }
   ASSERT_EQ(std::rename(next.c_str(), superd.table_path().c_str()), 0)
       << std::strerror(errno);

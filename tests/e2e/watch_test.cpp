@@ -49,6 +49,7 @@ void SaveInPlace(const std::string& path, const std::string& text) {
 class Watch : public ::testing::Test {
  protected:
   void SetUp() override {
+    superd_.Watching();
     kept_ = PickPort();
     added_ = PickPort();
     drop_in_ = PickPort();
