@@ -5,14 +5,16 @@
 //   0x03 ParseUmask          0x07 ParseCidr
 //   0x04 ParseListen         0x08 CidrSet: a rule per line, then Find
 //   0x0b ParseBufferSize     0x0c ReadInetdConf: the rest is an inetd.conf
+//   0x0e ParseProxyHeader: the rest is what a connection's first bytes were
 // and is not part of the text. Any other first byte: the whole input is a
 // table for ParseTable, so that a table file is a seed or a reproducer as
-// it is (YAML allows none of 0x01-0x08, 0x0b, 0x0c anywhere).
+// it is (YAML allows none of 0x01-0x08, 0x0b, 0x0c, 0x0e anywhere).
 //
 // Beyond "no crash, no hang, no leak, no undefined behaviour", each parser's
 // documented contract is checked on what it accepts (a duration at most
-// 720h, an integer within its bounds, ...), and CidrSet::Find against a
-// linear scan of the rules.
+// 720h, an integer within its bounds, ...), CidrSet::Find against a
+// linear scan of the rules, and ParseProxyHeader's promises to a caller
+// that peeks: a final answer stays final as more bytes arrive.
 #include <netinet/in.h>
 
 #include <algorithm>
@@ -29,6 +31,7 @@
 
 #include "cidr_set.hpp"
 #include "inetd_conf.hpp"
+#include "proxy_header.hpp"
 #include "table_loader.hpp"
 #include "values.hpp"
 
@@ -306,6 +309,73 @@ void FuzzInetdConf(std::string_view text) {
   (void)conf.diagnostics.FormatAll();
 }
 
+// What a v1 line or a v2 header that ParseProxyHeader completed must be.
+void CheckProxyHeader(std::string_view text, const ProxyHeader& h) {
+  static constexpr std::string_view kV2Signature("\r\n\r\n\0\r\nQUIT\n", 12);
+  FUZZ_CHECK(h.length <= text.size() && h.length <= kMaxProxyHeader);
+  const std::string_view header = text.substr(0, h.length);
+  FUZZ_CHECK(!(h.local && h.unknown));
+  if (h.version == 1) {
+    FUZZ_CHECK(header.starts_with("PROXY ") && header.ends_with("\r\n"));
+    FUZZ_CHECK(h.length >= 15 && h.length <= 107 && !h.local);
+    FUZZ_CHECK(header.find_first_of("\r\n") == h.length - 2);
+  } else {
+    FUZZ_CHECK(h.version == 2 && header.starts_with(kV2Signature));
+    const size_t length = uint8_t(header[14]) << 8 | uint8_t(header[15]);
+    FUZZ_CHECK(h.length == 16 + length);
+  }
+  const int family = h.source.family();
+  FUZZ_CHECK(family == h.destination.family());
+  if (h.local || h.unknown) FUZZ_CHECK(family == AF_UNSPEC);
+  else FUZZ_CHECK(family == AF_INET || family == AF_INET6 || family == AF_UNIX);
+  (void)h.source.ToString();
+  (void)h.destination.ToString();
+}
+
+// Every prefix of `text` shorter than `size` is kIncomplete: each of the
+// first 300 (all of v1, v2's fixed part and addresses, the first TLVs),
+// then every 97th.
+void CheckPrefixesIncomplete(std::string_view text, size_t size) {
+  for (size_t n = 0; n < size; n += n < 300 ? 1 : 97) {
+    const ProxyStatus status = ParseProxyHeader(text.substr(0, n)).status;
+    FUZZ_CHECK(status == ProxyStatus::kIncomplete);
+  }
+}
+
+// ParseProxyHeader's answers are those of a parser that sees the stream
+// grow: a prefix of what it completed or still waits on is never invalid
+// (it waits), kInvalid and kComplete stay so whatever follows, and
+// kMaxProxyHeader bytes are always enough to decide.
+void FuzzProxyHeader(std::string_view text) {
+  const ProxyParse parsed = ParseProxyHeader(text);
+  const std::string more = std::string(text) + "\r\n" + std::string(text);
+  const ProxyParse extended = ParseProxyHeader(more);
+  if (parsed.status != ProxyStatus::kIncomplete)
+    FUZZ_CHECK(extended.status == parsed.status);
+  switch (parsed.status) {
+    case ProxyStatus::kComplete: {
+      const size_t length = parsed.header.length;
+      FUZZ_CHECK(parsed.error.empty());
+      CheckProxyHeader(text, parsed.header);
+      FUZZ_CHECK(extended.header == parsed.header);
+      FUZZ_CHECK(ParseProxyHeader(text.substr(0, length)).header == parsed.header);
+      CheckPrefixesIncomplete(text, length);
+      break;
+    }
+    case ProxyStatus::kInvalid:
+      // One line of printable ASCII, peer bytes escaped: safe to log.
+      FUZZ_CHECK(!parsed.error.empty());
+      FUZZ_CHECK(std::all_of(parsed.error.begin(), parsed.error.end(),
+                             [](char c) { return c >= 0x20 && c < 0x7f; }));
+      break;
+    case ProxyStatus::kIncomplete:
+      FUZZ_CHECK(parsed.error.empty());
+      FUZZ_CHECK(text.size() < kMaxProxyHeader);
+      CheckPrefixesIncomplete(text, text.size());
+      break;
+  }
+}
+
 void FuzzTable(std::string_view text) {
   const LoadResult result = ParseTable(std::string(text), "fuzz.yaml");
   FUZZ_CHECK(result.table.has_value() == result.diagnostics.empty());
@@ -333,7 +403,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace superd;
   std::string_view text(reinterpret_cast<const char*>(data), size);
   const uint8_t selector = size > 0 ? data[0] : 0;
-  if ((selector < 0x01 || selector > 0x08) && selector != 0x0b && selector != 0x0c) {
+  if ((selector < 0x01 || selector > 0x08) && selector != 0x0b &&
+      selector != 0x0c && selector != 0x0e) {
     FuzzTable(text);
     return 0;
   }
@@ -349,6 +420,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     case 0x08: FuzzCidrSet(text); break;
     case 0x0b: FuzzBufferSize(text); break;
     case 0x0c: FuzzInetdConf(text); break;
+    case 0x0e: FuzzProxyHeader(text); break;
   }
   return 0;
 }
