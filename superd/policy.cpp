@@ -76,6 +76,7 @@ const char* RefusalName(Refusal r) {
     case Refusal::kAcl: return "acl";
     case Refusal::kPerSource: return "per_source";
     case Refusal::kRatePerSource: return "rate_per_source";
+    case Refusal::kProxy: return "proxy";
     default: return "none";
   }
 }
@@ -85,6 +86,8 @@ std::string Describe(const Verdict& v, const Policy& p) {
   switch (v.refusal) {
     case Refusal::kAcl:
       return v.rule.empty() ? "not in allow" : "deny " + std::string(v.rule);
+    case Refusal::kProxy:
+      return "not a load balancer in proxy_from";
     case Refusal::kPerSource:
       snprintf(text, sizeof text, "max_per_source (%d) reached for %s", p.max_per_source,
                v.source.ToString().c_str());
@@ -168,6 +171,12 @@ Verdict Admission::CheckAcl(const sockaddr* client) const {
   } else if (!policy_->allow->empty() && policy_->allow->Find(client) < 0) {
     v.refusal = Refusal::kAcl;
   }
+  return v;
+}
+
+Verdict Admission::CheckBalancer(const sockaddr* peer) const {
+  Verdict v;
+  if (peer == nullptr || policy_->proxy_from->Find(peer) < 0) v.refusal = Refusal::kProxy;
   return v;
 }
 

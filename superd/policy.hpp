@@ -66,9 +66,12 @@ struct SourceHash {
   size_t operator()(const Source& s) const;
 };
 
-enum class Refusal : uint8_t { kNone, kAcl, kPerSource, kRatePerSource };
-inline constexpr int kRefusalKinds = 4;
-// "acl", "per_source", "rate_per_source": the names in stats and logs.
+// kProxy: a proxy_protocol connection from a peer not in `proxy_from`, or
+// without a valid PROXY header in time.
+enum class Refusal : uint8_t { kNone, kAcl, kPerSource, kRatePerSource, kProxy };
+inline constexpr int kRefusalKinds = 5;
+// "acl", "per_source", "rate_per_source", "proxy": the names in stats and
+// logs.
 const char* RefusalName(Refusal r);
 
 struct Verdict {
@@ -106,6 +109,11 @@ class Admission {
   // Whether rate_limit has a token for one more instance now (no pause
   // begins: PausedUntil() starts one once a client is found waiting).
   bool HasToken() const;
+
+  // proxy_protocol: whether `peer`, the host that connected, is a load
+  // balancer of `proxy_from`, trusted to say who the client is (kProxy
+  // when not). Decided before a byte is read.
+  Verdict CheckBalancer(const sockaddr* peer) const;
 
   // A client that wants an instance: `allow`/`deny`, then max_per_source,
   // then rate_limit_per_source (so that a client refused by max_per_source

@@ -56,6 +56,8 @@ struct ServiceState : std::enable_shared_from_this<ServiceState> {
   // Since superd started, across reloads.
   uint64_t spawned = 0, failed = 0;
   uint64_t refused[kRefusalKinds] = {};  // by Refusal
+  uint64_t health_checks = 0;   // proxy_protocol: LOCAL headers answered
+  int awaiting_header = 0;      // proxy_protocol: connections in the intake
 };
 
 }  // namespace superd

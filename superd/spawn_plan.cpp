@@ -13,7 +13,7 @@ namespace {
 const char* const kSlotNames[] = {
     "PROTO",       "TCPREMOTEIP", "TCPREMOTEPORT", "TCPLOCALIP",
     "TCPLOCALPORT", "REMOTE_ADDR", "REMOTE_PORT",  "REMOTE_HOST",
-    "IPCREMOTEEUID", "IPCREMOTEEGID"};
+    "IPCREMOTEEUID", "IPCREMOTEEGID", "PROXY_ADDR",    "PROXY_PORT"};
 }  // namespace
 
 SpawnPlan::SpawnPlan(const Service& service)
@@ -82,6 +82,12 @@ void SpawnPlan::SetConnection(const Connection& c) {
   Set(kRemoteAddr, remote_ip.c_str());
   Set(kRemotePort, number[0]);
   Set(kRemoteHost, remote_ip.c_str());
+  if (c.proxy.family() == AF_INET || c.proxy.family() == AF_INET6) {
+    const std::string proxy_ip = c.proxy.Ip();
+    snprintf(number[0], sizeof number[0], "%u", c.proxy.Port());
+    Set(kProxyAddr, proxy_ip.c_str());
+    Set(kProxyPort, number[0]);
+  }
 }
 
 }  // namespace superd

@@ -23,9 +23,11 @@ struct Connection {
   bool wait = false;        // the program gets the listening socket itself
   int socktype = 0;         // SOCK_STREAM or SOCK_DGRAM
   SocketAddress local;      // the endpoint's address
-  SocketAddress remote;     // the client (nowait inet)
+  SocketAddress remote;     // the client (nowait inet; with proxy_protocol,
+                            // the one the PROXY header names)
   uid_t peer_uid = 0;       // the client's credentials (nowait unix stream)
   gid_t peer_gid = 0;
+  SocketAddress proxy;      // the load balancer that sent a PROXY header
 };
 
 class SpawnPlan {
@@ -62,7 +64,7 @@ class SpawnPlan {
   enum Slot {
     kProto, kTcpRemoteIp, kTcpRemotePort, kTcpLocalIp, kTcpLocalPort,
     kRemoteAddr, kRemotePort, kRemoteHost, kIpcRemoteEuid, kIpcRemoteEgid,
-    kSlotCount
+    kProxyAddr, kProxyPort, kSlotCount
   };
   void Set(Slot slot, const char* value);
 

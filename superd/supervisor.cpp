@@ -217,7 +217,7 @@ void Supervisor::OnReadable(Listener& listener) {
   }
   if (Paused(state)) return;
   Connection c{true, state.service->protocol == Protocol::kUdp ? SOCK_DGRAM : SOCK_STREAM,
-               listener.endpoint->address, {}, 0, 0};
+               listener.endpoint->address, {}, 0, 0, {}};
   std::optional<Verdict> verdict = AdmitDatagram(listener, c);
   if (!verdict) return;  // refused, or nothing was waiting after all
   listener.busy = true;  // until its program exits
@@ -257,25 +257,92 @@ void Supervisor::AcceptConnections(Listener& listener) {
     // first accept of a wake-up; later, the loop's next poll tells.
     if (i > 0 && !state.admission.HasToken()) break;
     if (Paused(state)) break;
-    Connection c{false, SOCK_STREAM, listener.endpoint->address, {}, 0, 0};
+    Connection c{false, SOCK_STREAM, listener.endpoint->address, {}, 0, 0, {}};
     UniqueFd conn = Accept(listener, c);
     if (!conn) break;
-    const Verdict verdict = state.admission.Admit(c.remote.get(), c.peer_uid);
-    if (!verdict.admitted()) {
-      NoteRefusal(state, c, verdict, "connection");
-      continue;  // closed at once
+    if (state.service->proxy_protocol) {
+      AwaitProxyHeader(state, listener, std::move(conn), c);
+      continue;
     }
-    if (state.service->keepalive) {
-      int on = 1;
-      setsockopt(conn.get(), SOL_SOCKET, SO_KEEPALIVE, &on, sizeof on);
-    }
-    if (!Spawn(state, nullptr, conn.get(), c, verdict)) {
+    if (!Serve(state, std::move(conn), c)) {
       Rest(listener, kSpawnFailureBackoff);
       break;
     }
   }
   spawner_->Flush();
   Refresh(state);
+}
+
+// A client known by its address: admitted and started, or refused (closed
+// at once). False when no process could be created.
+bool Supervisor::Serve(ServiceState& state, UniqueFd conn, const Connection& c) {
+  const Verdict verdict = state.admission.Admit(c.remote.get(), c.peer_uid);
+  if (!verdict.admitted()) {
+    NoteRefusal(state, c, verdict, "connection");
+    return true;
+  }
+  if (state.service->keepalive) {
+    int on = 1;
+    setsockopt(conn.get(), SOL_SOCKET, SO_KEEPALIVE, &on, sizeof on);
+  }
+  return Spawn(state, nullptr, conn.get(), c, verdict);
+}
+
+// proxy_protocol: a connection from a load balancer of `proxy_from` waits
+// (ProxyIntake) for the header that says who the client is, holding one
+// of the service's instances meanwhile, so that half-sent headers cost at
+// most max_instances waiting connections per service; anyone else is
+// refused before a byte is read.
+void Supervisor::AwaitProxyHeader(ServiceState& state, Listener& listener, UniqueFd conn,
+                                  const Connection& c) {
+  const Verdict balancer = state.admission.CheckBalancer(c.remote.get());
+  if (!balancer.admitted()) return NoteRefusal(state, c, balancer, "connection");
+  ++state.awaiting_header;
+  std::weak_ptr<ServiceState> weak_state = state.shared_from_this();
+  std::weak_ptr<Listener> weak_listener = listener.shared_from_this();
+  intake_.Add(std::move(conn), [this, weak_state, weak_listener, c](UniqueFd fd,
+                                                                    const ProxyParse& parse) {
+    auto s = weak_state.lock();
+    if (!s) return;  // gone with a reload: the connection closes
+    --s->awaiting_header;
+    if (!OnProxyHeader(*s, std::move(fd), c, parse))
+      if (auto l = weak_listener.lock(); l && l->fd) Rest(*l, kSpawnFailureBackoff);
+    spawner_->Flush();
+    Refresh(*s);
+  });
+}
+
+// A connection's PROXY header, or why it has none. A LOCAL header is a
+// balancer's health check: proof enough that superd accepts for the
+// service, answered by closing, without a spawn. False when no process
+// could be created.
+bool Supervisor::OnProxyHeader(ServiceState& state, UniqueFd fd, const Connection& balancer,
+                               const ProxyParse& parse) {
+  if (parse.status != ProxyStatus::kComplete) {
+    Verdict v;
+    v.refusal = Refusal::kProxy;
+    NoteRefusal(state, balancer, v, "connection", parse.error);
+    return true;
+  }
+  const ProxyHeader& h = parse.header;
+  if (h.local) {
+    ++state.health_checks;
+    LOG_DEBUG(state.service->name.c_str(), "health check from %s",
+              Client(balancer).c_str());
+    return true;
+  }
+  Connection c = balancer;
+  c.proxy = balancer.remote;
+  const auto inet = [](const SocketAddress& a) {
+    return a.family() == AF_INET || a.family() == AF_INET6;
+  };
+  // UNKNOWN (or addresses superd cannot use): the connection's own, as the
+  // specification says.
+  if (!h.unknown && inet(h.source) && inet(h.destination)) {
+    c.remote = h.source;
+    c.local = h.destination;
+  }
+  return Serve(state, std::move(fd), c);
 }
 
 // rate_limit: whether `state` must stop accepting for now. The first check
@@ -312,8 +379,8 @@ bool Supervisor::Paused(ServiceState& state) {
 
 // One refused client: counted by reason, and logged unless a flood of
 // them is being summarised.
-void Supervisor::NoteRefusal(ServiceState& state, const Connection& c,
-                             const Verdict& v, const char* what) {
+void Supervisor::NoteRefusal(ServiceState& state, const Connection& c, const Verdict& v,
+                             const char* what, std::string_view why) {
   ++state.refused[static_cast<int>(v.refusal)];
   const bool unix_peer = c.remote.family() == AF_UNIX;
   const std::string subject = v.source.kind != Source::kNone ? v.source.ToString()
@@ -327,7 +394,7 @@ void Supervisor::NoteRefusal(ServiceState& state, const Connection& c,
   }
   if (action != LogThrottle::Action::kLog) return;
   LOG_WARNING(state.service->name.c_str(), "refused %s from %s: %s", what, Client(c).c_str(),
-              Describe(v, state.service->policy).c_str());
+              why.empty() ? Describe(v, state.service->policy).c_str() : std::string(why).c_str());
 }
 
 // The refusals a flood made too many to log one by one; at the end of the
@@ -464,9 +531,10 @@ std::string Supervisor::Client(const Connection& c) {
     return "uid " + std::to_string(c.peer_uid);
   return c.remote.ToString();
 }
+// A connection waiting for its PROXY header holds the instance it will be.
 bool Supervisor::CanSpawn(const ServiceState& state) const {
-  return !stopping_ && state.running < state.service->max_instances &&
-         static_cast<int>(instances_.size()) < table_->max_children;
+  return !stopping_ && state.running + state.awaiting_header < state.service->max_instances &&
+         static_cast<int>(instances_.size() + intake_.size()) < table_->max_children;
 }
 
 // Back-pressure by not watching: a listener is polled only while its
@@ -475,7 +543,7 @@ void Supervisor::Refresh(ServiceState& state) {
   const bool can = CanSpawn(state) && !state.paused;
   for (const auto& l : state.listeners)
     loop_.SetActive(l->fd.get(), can && !l->busy && !l->resting);
-  const bool at_limit = state.running >= state.service->max_instances;
+  const bool at_limit = state.running + state.awaiting_header >= state.service->max_instances;
   if (at_limit && !state.at_limit_logged && !state.service->wait)
     LOG_INFO(state.service->name.c_str(),
              "max_instances (%d) reached; new connections wait",
@@ -794,6 +862,7 @@ void Supervisor::BeginShutdown(int signal) {
     return;
   }
   stopping_ = true;
+  intake_.Clear();  // connections still waiting for their PROXY header close
   for (const StatePtr& state : services_) LogRefusalSummary(*state);
   LOG_INFO(kSelf, "stopping on SIG%s; %zu instances running",
            sigabbrev_np(signal), instances_.size());

@@ -11,12 +11,14 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "activation.hpp"
 #include "event_loop.hpp"
 #include "fd.hpp"
 #include "instances.hpp"
+#include "proxy_intake.hpp"
 #include "reload.hpp"
 #include "service_state.hpp"
 #include "signals.hpp"
@@ -59,10 +61,15 @@ class Supervisor {
   void OnReadable(Listener& listener);
   void AcceptConnections(Listener& listener);
   UniqueFd Accept(Listener& listener, Connection& connection);
+  bool Serve(ServiceState& state, UniqueFd conn, const Connection& c);
+  void AwaitProxyHeader(ServiceState& state, Listener& listener, UniqueFd conn,
+                        const Connection& c);
+  bool OnProxyHeader(ServiceState& state, UniqueFd fd, const Connection& balancer,
+                     const ProxyParse& parse);
   std::optional<Verdict> AdmitDatagram(Listener& listener, Connection& c);
   bool Paused(ServiceState& state);
   void NoteRefusal(ServiceState& state, const Connection& c, const Verdict& v,
-                   const char* what);
+                   const char* what, std::string_view why = {});
   static std::string Client(const Connection& c);
   static void LogRefusalSummary(ServiceState& state);
   void ScheduleSweep(ServiceState& state);
@@ -100,6 +107,7 @@ class Supervisor {
   const SupervisorOptions options_;
   SteadyClock clock_;
   EventLoop loop_;
+  ProxyIntake intake_{loop_};  // proxy_protocol connections awaiting their header
   SignalSet signals_;
   std::optional<Spawner> spawner_;
   Instances instances_;

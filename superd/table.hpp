@@ -68,6 +68,9 @@ struct Policy {
   // a list in `defaults` serves every service of the table.
   std::shared_ptr<const CidrSet> allow = NoAddresses();
   std::shared_ptr<const CidrSet> deny = NoAddresses();
+  // `proxy_from`, required with `proxy_protocol`: the load balancers
+  // trusted to send PROXY headers.
+  std::shared_ptr<const CidrSet> proxy_from = NoAddresses();
 
   // The empty list every service without one shares.
   static const std::shared_ptr<const CidrSet>& NoAddresses() {
@@ -103,6 +106,7 @@ struct Service {
   std::vector<Rlimit> rlimits;        // `rlimits`, default unchanged
   bool keepalive = false;             // `keepalive`, default false
   bool reuse_port = false;            // `reuse_port`, default false
+  bool proxy_protocol = false;        // `proxy_protocol`, default false
   int sndbuf = 0;                     // `sndbuf`, default 0 (the kernel's)
   int rcvbuf = 0;                     // `rcvbuf`, default 0 (the kernel's)
   bool disabled = false;              // `disabled`, default false

@@ -63,7 +63,7 @@ const std::set<std::string> kServiceKeys = {
     "user",    "group",    "env",           "working_directory", "umask",
     "nice",    "max_instances", "stderr",   "backlog",           "disabled",
     "max_per_source", "source_prefix", "rate_limit", "rate_limit_pause",
-    "rate_limit_per_source", "allow", "deny", "timeout", "rlimits", "keepalive", "reuse_port",
+    "rate_limit_per_source", "allow", "deny", "timeout", "rlimits", "keepalive", "reuse_port", "proxy_protocol", "proxy_from",
     "argv0", "sndbuf", "rcvbuf"};
 
 // More would not fit the spawner's per-child environment (spawner.cpp).
@@ -172,6 +172,7 @@ class Loader {
   void LoadEnv(const Entry& e, Service& service);
   void LoadDirectory(const Entry& e, Service& service);
   void LoadPolicy(const Entries& entries, Service& service);
+  void LoadProxy(const Entries& entries, bool service_itself, Service& service);
   void CheckExecSize(const Entries& entries, const Service& service);
   void LoadSourcePrefix(const Entry& e, SourcePrefix& out);
   void LoadRate(const std::string& key, const Entry& e, Rate& out);
@@ -554,6 +555,7 @@ void Loader::LoadSettings(const std::string& what, Position at,
       Check(key, *e, ParseBufferSize(text), key[0] == 's' ? service.sndbuf : service.rcvbuf);
   }
   LoadPolicy(entries, service);
+  LoadProxy(entries, require, service);
   if (auto* e = find("stderr")) {
     std::string text = "null";  // `stderr: null` unquoted is a YAML null
     if (e->value.IsNull() || Scalar("stderr", *e, text)) {
@@ -598,6 +600,38 @@ void Loader::LoadPolicy(const Entries& entries, Service& service) {
 
 // A wait program reads its clients itself: superd sees only the client that
 // starts it, so limits per client cannot hold for the program's life.
+// `proxy_protocol` and `proxy_from`: together, and only where superd
+// accepts the connections itself (tcp nowait, on IP sockets). In
+// `defaults` (not `service_itself`) either may come without the other.
+void Loader::LoadProxy(const Entries& entries, bool service_itself, Service& service) {
+  const Entry* on = entries.Find("proxy_protocol");
+  const Entry* from = entries.Find("proxy_from");
+  if (on) Bool("proxy_protocol", *on, service.proxy_protocol);
+  if (from) service.policy.proxy_from = LoadCidrs("proxy_from", *from);
+  if (!service_itself) return;
+  if (!service.proxy_protocol) {
+    if (from && !on)
+      Error(Pos(*from), "proxy_from: the load balancers trusted to send PROXY headers; "
+                        "without 'proxy_protocol: true' no header is read");
+    return;
+  }
+  if (!from)
+    Error(Pos(*on), "proxy_protocol: needs proxy_from, the load balancers trusted to "
+                    "send PROXY headers (anyone else could claim any client address)");
+  else if (from->value.IsSequence() && from->value.size() == 0)
+    Error(Pos(*from), "proxy_from: an empty list trusts no load balancer: every "
+                      "connection would be refused");
+  if (service.wait)
+    Error(Pos(*on), "proxy_protocol: a wait service's program accepts its connections "
+                    "itself, so superd cannot read their headers");
+  for (const Endpoint& ep : service.listen) {
+    if (ep.address.family() != AF_UNIX) continue;
+    Error(Pos(*on), "proxy_protocol: " + ep.spec + ": a UNIX socket's peers have no "
+                    "address proxy_from could trust");
+    break;
+  }
+}
+
 void Loader::CheckWaitPolicy(const Entries& entries, const Service& service) {
   if (!service.wait) return;
   const Policy& p = service.policy;
