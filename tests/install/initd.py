@@ -3,7 +3,9 @@
 a temporary table (echo on a free 127.0.0.1 port), pid file and no syslog,
 through start-stop-daemon when installed and through plain shell:
 
-  status (3) / start / status (0) / the echo service answers / start again
+  status (3) / start / status (0) / the echo service answers / Debian's
+  update-inetd --add and --disable on the inetd.conf the table reads,
+  served and stopped with no command to superd / start again
   (same pid) / reload (same pid, still serving) / reload and restart with a
   broken table (refused with superd --check's errors, same pid, still
   serving) / restart (new pid) / stop (pid file gone, process gone, port
@@ -67,6 +69,43 @@ class Script:
         return run(["sh", self.path, action], env=self.env, timeout=60)
 
 
+def served_within(port, payload, seconds, answering=True):
+    """Whether port answers `payload` (or, answering=False, stops) within
+    `seconds`."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            ok = echo_roundtrip(port, payload) == payload
+        except OSError:
+            ok = False
+        if ok == answering or time.monotonic() > deadline:
+            return ok == answering
+        time.sleep(0.1)
+
+
+def check_update_inetd(t, tag, inetd_conf, services, d):
+    """A package's update-inetd --add, then --disable, on the inetd.conf the
+    table reads: served, then not, with no command to superd (it watches the
+    file). update-inetd edits only --file and, with UPDATE_INETD_FAKE_IT,
+    signals and restarts nothing on this machine."""
+    update_inetd = shutil.which("update-inetd") or "/usr/sbin/update-inetd"
+    if not os.access(update_inetd, os.X_OK):
+        print(f"{tag} update-inetd not installed: its checks skipped")
+        return
+    port = free_port()
+    env = dict(os.environ, UPDATE_INETD_FAKE_IT="1", DEBIAN_FRONTEND="noninteractive")
+    name = f"127.0.0.1:{port}"
+    line = f"{name}\tstream\ttcp\tnowait\troot\t{services}/echo\techo"
+    payload = b"through inetd.conf\n"
+    add = run([update_inetd, "--file", inetd_conf, "--group", "OTHER", "--add", line], env=env)
+    t.equal(add.returncode, 0, f"{tag} update-inetd --add")
+    t.check(served_within(port, payload, 5), f"{tag} the added entry is served by itself")
+    off = run([update_inetd, "--file", inetd_conf, "--disable", name], env=env)
+    t.equal(off.returncode, 0, f"{tag} update-inetd --disable")
+    t.check(served_within(port, payload, 5, answering=False),
+            f"{tag} the disabled entry stops by itself")
+
+
 def scenario(t, mode, script_path, superd, services, work):
     """The whole sequence, with START_STOP_DAEMON as MODE says."""
     print(f"=== {mode}", flush=True)
@@ -74,7 +113,11 @@ def scenario(t, mode, script_path, superd, services, work):
     os.makedirs(d)
     port = free_port()
     table = os.path.join(d, "superd.yaml")
+    inetd_conf = os.path.join(d, "inetd.conf")
+    with open(inetd_conf, "w") as f:
+        f.write("#:OTHER: Other services\n\n")
     good = (f"shutdown_grace: 2s\n"
+            f"inetd_conf: [\"{inetd_conf}\"]\n"
             f"services:\n"
             f"  echo:\n"
             f"    listen: \"127.0.0.1:{port}\"\n"
@@ -111,6 +154,8 @@ def scenario(t, mode, script_path, superd, services, work):
     payload = f"hello {mode}\n".encode()
     t.equal(echo_roundtrip(port, payload), payload, f"{tag} the echo service answers")
 
+    check_update_inetd(t, tag, inetd_conf, services, d)
+
     t.equal(sh("start").returncode, 0, f"{tag} start when running")
     t.equal(read_pid(pidfile), pid, f"{tag} start when running keeps the same superd")
 
@@ -127,7 +172,7 @@ def scenario(t, mode, script_path, superd, services, work):
                          ("force-reload", "reloading")]:
         result = sh(action)
         t.equal(result.returncode, 6, f"{tag} {action} with a broken table exits 6")
-        t.check(f"{table}:7:" in result.stderr and "error:" in result.stderr,
+        t.check(f"{table}:8:" in result.stderr and "error:" in result.stderr,
                 f"{tag} {action} shows superd --check's FILE:LINE:COLUMN errors")
         t.check(f"has errors; not {word}" in result.stderr + result.stdout,
                 f"{tag} {action} says it refuses")
@@ -159,7 +204,7 @@ def scenario(t, mode, script_path, superd, services, work):
         f.write(broken)
     result = sh("start")
     t.equal(result.returncode, 6, f"{tag} start with a broken table exits 6")
-    t.check(f"{table}:7:" in result.stderr and "error:" in result.stderr,
+    t.check(f"{table}:8:" in result.stderr and "error:" in result.stderr,
             f"{tag} start shows superd --check's FILE:LINE:COLUMN errors")
     t.check("has errors; not starting" in result.stderr + result.stdout,
             f"{tag} start says it refuses")
