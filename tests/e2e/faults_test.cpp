@@ -39,8 +39,6 @@
 namespace e2e {
 namespace {
 
-std::string Str(long n) { return std::to_string(n); }
-
 std::string Escape(const std::string& text) {
   return std::regex_replace(text, std::regex(R"([.^$|()\[\]{}*+?\\])"), R"(\$&)");
 }

@@ -920,4 +920,14 @@ std::optional<std::string> MountNamespaceUnavailable(const std::string& scratch)
          (step >= 1 && step <= 3 ? steps[step] : "probe killed") + " failed)";
 }
 
+std::string PingReply(uint16_t port) {
+  Fd c;
+  if (TryConnectTcp("127.0.0.1", port, &c, 2s) != 0) return "";
+  return Exchange(c.get(), "ping\n").data;
+}
+
+bool EventuallyEchoes(uint16_t port, bool answering, std::chrono::milliseconds timeout) {
+  return WaitUntil([&] { return (PingReply(port) == "ping\n") == answering; }, timeout);
+}
+
 }  // namespace e2e

@@ -323,4 +323,15 @@ std::map<std::string, std::string> ParseNotify(const std::string& text);
 // when not.
 std::optional<std::string> MountNamespaceUnavailable(const std::string& scratch);
 
+// A number as text, for ports in tables and log patterns.
+inline std::string Str(long n) { return std::to_string(n); }
+
+// What a service on 127.0.0.1:`port` answers to "ping\n" (sent, then the
+// write side shut), or "" when nothing listens there.
+std::string PingReply(uint16_t port);
+// Whether `port` echoes "ping\n" (or, answering = false, no longer does)
+// within the deadline: a change superd makes by itself.
+bool EventuallyEchoes(uint16_t port, bool answering = true,
+                      std::chrono::milliseconds timeout = kTimeout);
+
 }  // namespace e2e

@@ -33,18 +33,6 @@ const char* kDebianInetdConf =
     "#:OTHER: Other services\n"
     "\n";
 
-std::string Str(uint16_t port) { return std::to_string(port); }
-
-std::string Echo(uint16_t port) {
-  Fd c;
-  if (TryConnectTcp("127.0.0.1", port, &c, 2s) != 0) return "";
-  return Exchange(c.get(), "ping\n").data;
-}
-
-bool EventuallyServes(uint16_t port, bool answering = true) {
-  return WaitUntil([&] { return (Echo(port) == "ping\n") == answering; }, 10s);
-}
-
 class UpdateInetd : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -83,17 +71,17 @@ TEST_F(UpdateInetd, AddDisableEnableRemoveAreServedWhileAnotherServiceKeepsServi
   std::atomic<bool> done{false};
   std::atomic<int> served{0}, lost{0};
   std::thread client([&] {
-    while (!done) (Echo(kept_) == "ping\n" ? served : lost)++;
+    while (!done) (PingReply(kept_) == "ping\n" ? served : lost)++;
   });
 
   Run({"--group", "OTHER", "--add", line_});
-  EXPECT_TRUE(EventuallyServes(port_)) << superd_.Log();
+  EXPECT_TRUE(EventuallyEchoes(port_)) << superd_.Log();
   Run({"--disable", name_});
-  EXPECT_TRUE(EventuallyServes(port_, false));
+  EXPECT_TRUE(EventuallyEchoes(port_, false));
   Run({"--enable", name_});
-  EXPECT_TRUE(EventuallyServes(port_));
+  EXPECT_TRUE(EventuallyEchoes(port_));
   Run({"--remove", name_});
-  EXPECT_TRUE(EventuallyServes(port_, false));
+  EXPECT_TRUE(EventuallyEchoes(port_, false));
 
   done = true;
   client.join();
@@ -116,9 +104,9 @@ TEST(InetdConf, EntriesAreServedAndAYamlServiceReplacesTheEntryOfItsName) {
   superd.WriteTable("inetd_conf: [\"" + conf + "\"]\nservices:\n" +
                     ServiceEntry(Str(replaced) + ".tcp", "127.0.0.1:" + Str(yaml), echo));
   ASSERT_TRUE(superd.Start());
-  EXPECT_EQ(Echo(entry), "ping\n");
-  EXPECT_EQ(Echo(yaml), "ping\n");
-  EXPECT_EQ(Echo(replaced), "") << "the YAML service replaced the entry";
+  EXPECT_EQ(PingReply(entry), "ping\n");
+  EXPECT_EQ(PingReply(yaml), "ping\n");
+  EXPECT_EQ(PingReply(replaced), "") << "the YAML service replaced the entry";
 }
 
 // The same line as a broken table: superd does not start, and says where.

@@ -36,8 +36,6 @@ std::string Escape(const std::string& text) {
   return std::regex_replace(text, std::regex(R"([.^$|()\[\]{}*+?\\])"), R"(\$&)");
 }
 
-std::string Str(long n) { return std::to_string(n); }
-
 bool FillAddress(const std::string& ip, uint16_t port, sockaddr_storage* ss, socklen_t* len) {
   if (FillInet(ip, port, ss, len)) return true;
   ADD_FAILURE() << "bad address " << ip;

@@ -16,8 +16,6 @@
 namespace e2e {
 namespace {
 
-std::string Str(uint16_t port) { return std::to_string(port); }
-
 // The v2 signature, version 2 and `command`, family/transport `family`, then
 // `addresses` (their length is the header's length field).
 std::string V2(uint8_t command, uint8_t family, const std::string& addresses) {

@@ -44,8 +44,6 @@ std::string Escape(const std::string& text) {
   return std::regex_replace(text, std::regex(R"([.^$|()\[\]{}*+?\\])"), R"(\$&)");
 }
 
-std::string Str(uint16_t port) { return std::to_string(port); }
-
 bool ExitedZero(const std::optional<int>& status) {
   return status && WIFEXITED(*status) && WEXITSTATUS(*status) == 0;
 }

@@ -13,8 +13,6 @@
 namespace e2e {
 namespace {
 
-std::string Str(uint16_t port) { return std::to_string(port); }
-
 // A table serving `port` with a program that answers `who` and exits.
 std::string Table(uint16_t port, const std::string& who, bool reuse_port,
                   const std::string& more = "") {

@@ -18,22 +18,6 @@
 namespace e2e {
 namespace {
 
-std::string Str(uint16_t port) { return std::to_string(port); }
-
-// What the echo service on `port` answers to "ping\n" (empty when nothing
-// listens there or it answers nothing).
-std::string Echo(uint16_t port) {
-  Fd c;
-  if (TryConnectTcp("127.0.0.1", port, &c, 2s) != 0) return "";
-  return Exchange(c.get(), "ping\n").data;
-}
-
-// Whether `port` answers "ping\n" with "ping\n" (or, answering = false,
-// refuses connections) within the deadline.
-bool EventuallyServes(uint16_t port, bool answering = true) {
-  return WaitUntil([&] { return (Echo(port) == "ping\n") == answering; }, 10s);
-}
-
 // An editor's save: the new text written aside, then renamed over.
 void SaveByRename(const std::string& path, const std::string& text) {
   const std::string aside = path + ".swp";
@@ -69,19 +53,19 @@ TEST_F(Watch, AnEditorsSaveIsServedWithoutASignal) {
   superd_.WriteTable(Table("", ""));
   ASSERT_TRUE(superd_.Start());
   SaveByRename(superd_.table_path(), Table("", EchoEntry("added", added_)));
-  EXPECT_TRUE(EventuallyServes(added_));
+  EXPECT_TRUE(EventuallyEchoes(added_));
   EXPECT_TRUE(superd_.WaitForLog("info: superd: the table's files changed"));
-  EXPECT_EQ(Echo(kept_), "ping\n");
+  EXPECT_EQ(PingReply(kept_), "ping\n");
   // And removed again the same way.
   SaveByRename(superd_.table_path(), Table("", ""));
-  EXPECT_TRUE(EventuallyServes(added_, false));
+  EXPECT_TRUE(EventuallyEchoes(added_, false));
 }
 
 TEST_F(Watch, ARewriteInPlaceIsServed) {
   superd_.WriteTable(Table("", ""));
   ASSERT_TRUE(superd_.Start());
   SaveInPlace(superd_.table_path(), Table("", EchoEntry("added", added_)));
-  EXPECT_TRUE(EventuallyServes(added_));
+  EXPECT_TRUE(EventuallyEchoes(added_));
 }
 
 TEST_F(Watch, ABrokenSaveIsLoggedAndChangesNothingAndTheFixIsServed) {
@@ -91,10 +75,10 @@ TEST_F(Watch, ABrokenSaveIsLoggedAndChangesNothingAndTheFixIsServed) {
                Table("", EchoEntry("added", added_) + "    max_instances: many\n"));
   ASSERT_TRUE(superd_.WaitForLog("error: superd: reload abandoned: " + superd_.table_path() +
                                  ":[0-9]+:[0-9]+: error: max_instances"));
-  EXPECT_EQ(Echo(kept_), "ping\n");
-  EXPECT_EQ(Echo(added_), "");
+  EXPECT_EQ(PingReply(kept_), "ping\n");
+  EXPECT_EQ(PingReply(added_), "");
   SaveByRename(superd_.table_path(), Table("", EchoEntry("added", added_)));
-  EXPECT_TRUE(EventuallyServes(added_));
+  EXPECT_TRUE(EventuallyEchoes(added_));
 }
 
 TEST_F(Watch, ANewDropInIsServedAndARemovedOneStops) {
@@ -103,7 +87,7 @@ TEST_F(Watch, ANewDropInIsServedAndARemovedOneStops) {
   ASSERT_TRUE(superd_.Start());
   const std::string drop_in = superd_.dir() + "/conf.d/drop-in.yaml";
   SaveByRename(drop_in, "services:\n" + EchoEntry("drop-in", drop_in_));
-  EXPECT_TRUE(EventuallyServes(drop_in_));
+  EXPECT_TRUE(EventuallyEchoes(drop_in_));
   // Other names in the directory are not the table's: nothing is
   // reloaded for them, even well past the settling time.
   const size_t reloads = superd_.CountLog("reloading ");
@@ -112,8 +96,8 @@ TEST_F(Watch, ANewDropInIsServedAndARemovedOneStops) {
   usleep(1000 * 1000);
   EXPECT_EQ(superd_.CountLog("reloading "), reloads);
   ASSERT_EQ(unlink(drop_in.c_str()), 0);
-  EXPECT_TRUE(EventuallyServes(drop_in_, false));
-  EXPECT_EQ(Echo(kept_), "ping\n");
+  EXPECT_TRUE(EventuallyEchoes(drop_in_, false));
+  EXPECT_EQ(PingReply(kept_), "ping\n");
 }
 
 TEST_F(Watch, WatchFalseLeavesTheTableToSighup) {
@@ -122,10 +106,10 @@ TEST_F(Watch, WatchFalseLeavesTheTableToSighup) {
   SaveByRename(superd_.table_path(), Table("watch: false\n", EchoEntry("added", added_)));
   // Well past the settling time: not served, nothing reloaded.
   usleep(1500 * 1000);
-  EXPECT_EQ(Echo(added_), "");
+  EXPECT_EQ(PingReply(added_), "");
   EXPECT_EQ(superd_.CountLog("reloading "), 0u);
   ASSERT_EQ(kill(superd_.pid(), SIGHUP), 0);
-  EXPECT_TRUE(EventuallyServes(added_));
+  EXPECT_TRUE(EventuallyEchoes(added_));
 }
 
 TEST_F(Watch, TurningWatchOnByAReloadWatchesFromThenOn) {
@@ -135,7 +119,7 @@ TEST_F(Watch, TurningWatchOnByAReloadWatchesFromThenOn) {
   ASSERT_EQ(kill(superd_.pid(), SIGHUP), 0);
   ASSERT_TRUE(superd_.WaitForLog("reloaded: "));
   SaveByRename(superd_.table_path(), Table("", EchoEntry("added", added_)));
-  EXPECT_TRUE(EventuallyServes(added_));
+  EXPECT_TRUE(EventuallyEchoes(added_));
 }
 
 }  // namespace
