@@ -3,7 +3,8 @@
 // LOCAL headers) and with send-proxy (v1), and nginx's stream module with
 // proxy_protocol on, each in front of superd processes on other loopback
 // addresses: the client's own address reaches the program, deny is checked
-// against it, both backends serve, and health checks spawn nothing.
+// against it, both backends serve, and health checks spawn nothing; and
+// what becomes of a cloud balancer's health check, which has no header.
 //
 // The balancers are Debian's binaries, unpacked by `make test-peers` into
 // BUILD/test-peers (never installed: their packages would start a system
@@ -179,9 +180,11 @@ class Balancer {
   pid_t pid_ = -1;
 };
 
-// A TCP connection from `source` to ip:port, read to its end (the client
-// sends nothing: the contract helper reports and exits).
-ReadResult Visit(const std::string& source, const std::string& ip, uint16_t port) {
+// A TCP connection from `source` to ip:port, read to its end. The client
+// sends nothing (the contract helper reports and exits); with `hang_up`,
+// it closes its side at once, as a TCP health check does.
+ReadResult Visit(const std::string& source, const std::string& ip, uint16_t port,
+                 bool hang_up = false) {
   sockaddr_storage local, remote;
   socklen_t local_len, remote_len;
   if (!FillInet(source, 0, &local, &local_len) || !FillInet(ip, port, &remote, &remote_len))
@@ -196,6 +199,7 @@ ReadResult Visit(const std::string& source, const std::string& ip, uint16_t port
                   << std::strerror(errno);
     return {};
   }
+  if (hang_up) shutdown(fd.get(), SHUT_WR);
   return ReadAll(fd.get());
 }
 
@@ -422,6 +426,36 @@ stream {
   CheckSpawns(b_, "b", &sb);
   EXPECT_EQ(sa["refused_acl"] + sb["refused_acl"], 1) << "the denied client";
   EXPECT_EQ(sa["refused_proxy"] + sb["refused_proxy"], 0);
+}
+
+// A cloud load balancer's TCP health check (AWS NLB, GCP, Azure) connects
+// without a PROXY header and closes: on the proxy_protocol port it is
+// refused and counted in refused_proxy, with a warning, every time. The
+// documented way: a port of its own without proxy_protocol, allowed to the
+// balancer only, whose program proves that superd spawns.
+TEST_F(Balancers, ACloudBalancersHeaderlessHealthCheckIsRefusedSoItGetsAPortOfItsOwn) {
+  const uint16_t health_port = PickPort();
+  a_.WriteTable("services:\n  behind:\n    listen: \"" + kBackendA + ":" + Str(backend_port_) +
+                "\"\n    program: /bin/cat\n    proxy_protocol: true\n    proxy_from: [\"" +
+                kBalancer + "/32\"]\n  health:\n    listen: \"" + kBackendA + ":" +
+                Str(health_port) + "\"\n    program: /bin/true\n    allow: [\"" + kBalancer +
+                "/32\"]\n");
+  ASSERT_TRUE(a_.Start());
+  for (int i = 0; i < 2; ++i) {
+    const ReadResult r = Visit(kBalancer, kBackendA, backend_port_, true);
+    EXPECT_TRUE(r.eof && r.data.empty());
+  }
+  EXPECT_TRUE(a_.WaitForLog("warning: behind: refused connection from 127\\.0\\.0\\.5:[0-9]+: "
+                            "closed before the end of its PROXY header"));
+  std::map<std::string, long> s = Stats(a_, "behind");
+  EXPECT_EQ(s["refused_proxy"], 2);
+  EXPECT_EQ(s["spawned"], 0);
+  EXPECT_EQ(s["health_checks"], 0);
+
+  const ReadResult h = Visit(kBalancer, kBackendA, health_port, true);
+  EXPECT_TRUE(h.eof && h.data.empty());
+  EXPECT_TRUE(WaitUntil([&] { return Stats(a_, "health")["spawned"] == 1; }));
+  EXPECT_EQ(Stats(a_, "health")["refused"], 0);
 }
 
 }  // namespace
