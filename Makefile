@@ -139,7 +139,9 @@ test-sanitize: deps test-deps $(BUILD_SANITIZE)/CMakeCache.txt
 # The benchmark (bench/README.md). bench-quick: superd and the reference
 # only, fewer rounds (under 2 minutes), writes bench/results-quick.md.
 # bench: every server and peer (installed/unpacked from Debian by the
-# script), plus the scale tests, writes bench/results.md.
+# script), plus the scale tests and every part of later issues (among them
+# `proxy`: superd behind HAProxy with and without PROXY v2), writes
+# bench/results.md.
 # More options through BENCH_ARGS, e.g. BENCH_ARGS="--rounds 9".
 BENCH_ARGS ?=
 .PHONY: bench bench-quick
