@@ -14,10 +14,15 @@ DEBS    := cmake make g++ pkg-config libyaml-cpp-dev libboost-program-options-de
 # their Recommends, as every package here: libnss-mymachines would edit
 # /etc/nsswitch.conf, uidmap upgrade login and passwd.
 # update-inetd: Debian's own, for tests/e2e/inetd_test.cpp.
-TEST_DEBS := lintian mmdebstrap systemd-container update-inetd
+# liblua5.3-0, libopentracing-c-wrapper0, libpcre2-8-0, libssl3: the
+# libraries that Debian's haproxy and nginx binaries link and a bare Debian
+# 12 may lack, for the balancers that test-peers unpacks (libraries start
+# no daemon; the haproxy and nginx packages themselves are not installed).
+TEST_DEBS := lintian mmdebstrap systemd-container update-inetd \
+             liblua5.3-0 libopentracing-c-wrapper0 libpcre2-8-0 libssl3
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps test-deps configure build run test install clean
+.PHONY: all deps test-deps test-peers configure build run test install clean
 
 all: build
 
@@ -36,6 +41,28 @@ deps:
 test-deps:
 	@$(call install_missing,$(TEST_DEBS))
 
+# HAProxy and nginx with its stream module, for tests/e2e/balancer_test.cpp:
+# Debian's own packages fetched with `apt-get download` and unpacked with
+# `dpkg-deb -x` into $(1)/test-peers, never installed, because installing
+# them runs their maintainer scripts, which enable and start a system-wide
+# haproxy.service and an nginx on port 80. Nothing of them runs but what a
+# test starts in the foreground and stops by pid. When they cannot be
+# fetched (no network), the tests that need them skip, saying why.
+TEST_PEER_DEBS := haproxy nginx libnginx-mod-stream
+unpack_peers = d=$(1)/test-peers; \
+	if [ -x $$d/usr/sbin/haproxy ] && [ -x $$d/usr/sbin/nginx ] && \
+	   [ -f $$d/usr/lib/nginx/modules/ngx_stream_module.so ]; then :; else \
+	  echo "unpacking into $$d: $(TEST_PEER_DEBS)"; \
+	  rm -rf $$d && mkdir -p $$d/debs && cd $$d/debs && \
+	  { apt-get download -q $(TEST_PEER_DEBS) || \
+	    { $(SUDO) apt-get update -q && apt-get download -q $(TEST_PEER_DEBS); }; } && \
+	  for deb in *.deb; do dpkg-deb -x $$deb $$d; done || \
+	  echo "warning: unable to fetch $(TEST_PEER_DEBS); the balancer tests will skip"; \
+	fi
+
+test-peers: configure
+	@$(call unpack_peers,$(abspath $(BUILD)))
+
 $(BUILD)/CMakeCache.txt: | deps
 	cmake -S . -B $(BUILD) -DCMAKE_INSTALL_PREFIX=$(PREFIX)
 
@@ -50,7 +77,7 @@ run: build
 	@echo "  Ctrl-C stops it."
 	$(BUILD)/superd/superd --config $(BUILD)/superd-dev.yaml
 
-test: build test-deps
+test: build test-deps test-peers
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
 
 # Installs below PREFIX (sbin/superd, libexec/superd/*, share/man, the
@@ -106,12 +133,15 @@ $(BUILD_SANITIZE)/CMakeCache.txt: | deps
 
 test-sanitize: deps test-deps $(BUILD_SANITIZE)/CMakeCache.txt
 	cmake --build $(BUILD_SANITIZE) -j$(JOBS)
+	@$(call unpack_peers,$(abspath $(BUILD_SANITIZE)))
 	cd $(BUILD_SANITIZE) && $(SANITIZE_ENV) ctest --output-on-failure -j$(JOBS) -LE 'bench|install'
 
 # The benchmark (bench/README.md). bench-quick: superd and the reference
 # only, fewer rounds (under 2 minutes), writes bench/results-quick.md.
 # bench: every server and peer (installed/unpacked from Debian by the
-# script), plus the scale tests, writes bench/results.md.
+# script), plus the scale tests and every part of later issues (among them
+# `proxy`: superd behind HAProxy with and without PROXY v2), writes
+# bench/results.md.
 # More options through BENCH_ARGS, e.g. BENCH_ARGS="--rounds 9".
 BENCH_ARGS ?=
 .PHONY: bench bench-quick

@@ -221,6 +221,22 @@ if subsection("Start-up at 10,000 services"):
         if not re.fullmatch(VERDICT, r[6]):
             bad(f"start-up: verdict '{r[6]}'")
 
+# Issue 12's proxy part: superd behind HAProxy, with and without PROXY v2.
+if "## Behind a load balancer" in lines:
+    if not any(re.search(r"\*\*.+\*\*$", l) for l in lines
+               if l.startswith("superd behind HAProxy with the PROXY protocol")):
+        rows = table("| c | conn/s without | conn/s with PROXY v2 | ratio | per-round ratio | range "
+                     "| p99 ms without | p99 ms with | superd CPU ms / 1k without | with "
+                     "| HAProxy CPU ms / 1k without | with | errors | meets |")
+        for r in rows:
+            for i in (0, 1, 2, 3, 4, 6, 7, 8, 9, 10, 11, 12):
+                number(r[i], f"proxy c={r[0]} column {i + 1}", allow_dash=i in (3, 4, 8, 9, 10, 11))
+            if not re.fullmatch(VERDICT, r[13]):
+                bad(f"proxy c={r[0]}: verdict '{r[13]}'")
+        need(r"Target: conn/s with PROXY v2 / without ≥ 0\.97", "the proxy target")
+elif full:
+    bad("missing the 'Behind a load balancer' section")
+
 js = os.path.splitext(path)[0] + ".json"
 try:
     data = json.load(open(js))
