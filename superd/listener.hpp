@@ -29,6 +29,7 @@ struct ListenOptions {
   BufferSizes buffers{0, 0};  // SO_SNDBUF, SO_RCVBUF; accepted sockets
                               // inherit them
   bool reuse_port = false;    // SO_REUSEPORT: other processes may bind the port
+  bool defer_accept = false;  // TCP_DEFER_ACCEPT: proxy_protocol's header first
 };
 
 // Why a socket could not be opened: "unable to VERB ADDRESS: REASON".
@@ -45,6 +46,7 @@ std::variant<UniqueFd, ListenError> OpenListener(const Endpoint& endpoint,
 // buffer sizes. `before`: the sizes it has, so that one that went back to 0
 // gets the kernel's default again; an unknown one (-1) is left alone then.
 void AdjustListener(int fd, const Service& service, const BufferSizes& before);
+void SetDeferAccept(int fd, bool on);
 
 // The file a UNIX socket was bound to, as it is right after bind(2): the
 // one superd may remove later (zero for other sockets).

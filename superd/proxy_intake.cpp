@@ -1,6 +1,5 @@
 #include "proxy_intake.hpp"
 
-#include <fcntl.h>
 #include <sys/socket.h>
 
 #include <cerrno>
@@ -9,11 +8,6 @@
 
 namespace superd {
 namespace {
-
-void SetBlocking(int fd, bool blocking) {
-  const int flags = fcntl(fd, F_GETFL);
-  if (flags >= 0) fcntl(fd, F_SETFL, blocking ? flags & ~O_NONBLOCK : flags | O_NONBLOCK);
-}
 
 ProxyParse Failed(std::string why) {
   ProxyParse parse;
@@ -26,49 +20,55 @@ ProxyParse Failed(std::string why) {
 
 void ProxyIntake::Add(UniqueFd fd, Done done) {
   const int raw = fd.get();
-  SetBlocking(raw, false);
-  const auto deadline = loop_.AddTimer(EventLoop::Clock::now() + kDeadline, [this, raw] {
+  waiting_.emplace(raw, Waiting{std::move(fd), {}, std::nullopt, std::move(done)});
+  // A balancer sends the header at once: it has usually come with the
+  // connection, and is read without a trip through poll.
+  if (Read(raw)) return;
+  Waiting& w = waiting_.at(raw);
+  w.deadline = loop_.AddTimer(EventLoop::Clock::now() + kDeadline, [this, raw] {
     Finish(raw, Failed("no PROXY header within " + std::to_string(kDeadline.count()) + "s"));
   });
-  waiting_.emplace(raw, Waiting{std::move(fd), {}, deadline, std::move(done)});
-  loop_.Watch(raw, [this, raw] { OnReadable(raw); });
+  loop_.Watch(raw, [this, raw] { Read(raw); });
 }
 
 // Peeks at what has come after the header's bytes so far; takes it while
 // the header goes on, and exactly the rest of the header once it ends.
-void ProxyIntake::OnReadable(int fd) {
+// (MSG_DONTWAIT: the socket itself stays blocking, as the program gets it.)
+// Whether the wait is over.
+bool ProxyIntake::Read(int fd) {
   Waiting& w = waiting_.at(fd);
   char buffer[kMaxProxyHeader];
   const size_t room = kMaxProxyHeader - w.got.size();
-  const ssize_t n = recv(fd, buffer, room == 0 ? 1 : room, MSG_PEEK);
-  if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
+  const ssize_t n = recv(fd, buffer, room == 0 ? 1 : room, MSG_PEEK | MSG_DONTWAIT);
+  if (n < 0 && (errno == EAGAIN || errno == EINTR)) return false;
   if (n < 0) return Finish(fd, Failed(std::string("reading its PROXY header: ") + strerror(errno)));
   if (n == 0) return Finish(fd, Failed("closed before the end of its PROXY header"));
-  const std::string seen = w.got + std::string(buffer, static_cast<size_t>(n));
-  ProxyParse parse = ParseProxyHeader(seen);
-  size_t take = static_cast<size_t>(n);
-  if (parse.status == ProxyStatus::kComplete) take = parse.header.length - w.got.size();
-  if (parse.status != ProxyStatus::kInvalid && recv(fd, buffer, take, 0) != static_cast<ssize_t>(take))
+  ProxyParse parse = ParseProxyHeader(w.got + std::string(buffer, static_cast<size_t>(n)));
+  if (parse.status == ProxyStatus::kInvalid) return Finish(fd, std::move(parse));
+  const size_t take = parse.status == ProxyStatus::kComplete
+                          ? parse.header.length - w.got.size()
+                          : static_cast<size_t>(n);
+  if (recv(fd, buffer, take, MSG_DONTWAIT) != static_cast<ssize_t>(take))
     return Finish(fd, Failed("reading its PROXY header: " + std::string(strerror(errno))));
-  w.got.append(buffer, parse.status == ProxyStatus::kInvalid ? 0 : take);
-  if (parse.status != ProxyStatus::kIncomplete) Finish(fd, std::move(parse));
+  w.got.append(buffer, take);
+  return parse.status == ProxyStatus::kComplete && Finish(fd, std::move(parse));
 }
 
-void ProxyIntake::Finish(int fd, ProxyParse parse) {
+bool ProxyIntake::Finish(int fd, ProxyParse parse) {
   auto it = waiting_.find(fd);
-  if (it == waiting_.end()) return;
+  if (it == waiting_.end()) return true;
   Waiting w = std::move(it->second);
   waiting_.erase(it);
   loop_.Unwatch(fd);
-  loop_.CancelTimer(w.deadline);
-  SetBlocking(fd, true);
+  if (w.deadline) loop_.CancelTimer(*w.deadline);
   w.done(std::move(w.fd), parse);
+  return true;
 }
 
 void ProxyIntake::Clear() {
   for (auto& [fd, w] : waiting_) {
     loop_.Unwatch(fd);
-    loop_.CancelTimer(w.deadline);
+    if (w.deadline) loop_.CancelTimer(*w.deadline);
   }
   waiting_.clear();
 }

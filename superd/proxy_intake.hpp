@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <functional>
+#include <optional>
 #include <string>
 #include <unordered_map>
 
@@ -32,8 +33,8 @@ class ProxyIntake {
   ProxyIntake(const ProxyIntake&) = delete;
   ProxyIntake& operator=(const ProxyIntake&) = delete;
 
-  // Waits for the header of `fd` (made non-blocking meanwhile, blocking
-  // again when handed back); `done` runs once, from the loop.
+  // Waits for the header of `fd`; `done` runs once: at once when the
+  // header has already come, else from the loop.
   void Add(UniqueFd fd, Done done);
   size_t size() const { return waiting_.size(); }
   // Closes every waiting connection, calling nothing (superd stops).
@@ -43,11 +44,11 @@ class ProxyIntake {
   struct Waiting {
     UniqueFd fd;
     std::string got;  // the header so far
-    EventLoop::TimerId deadline;
+    std::optional<EventLoop::TimerId> deadline;  // once it waits in the loop
     Done done;
   };
-  void OnReadable(int fd);
-  void Finish(int fd, ProxyParse parse);
+  bool Read(int fd);
+  bool Finish(int fd, ProxyParse parse);
 
   EventLoop& loop_;
   std::unordered_map<int, Waiting> waiting_;

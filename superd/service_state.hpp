@@ -36,6 +36,7 @@ struct Listener : std::enable_shared_from_this<Listener> {
   int backlog = -1;      // (AdjustListener); -1: unknown (adopted)
   BufferSizes buffers;
   bool reuse_port = false;  // bound with SO_REUSEPORT (fixed at bind)
+  bool proxy_protocol = false;  // with TCP_DEFER_ACCEPT
 };
 
 struct ServiceState : std::enable_shared_from_this<ServiceState> {

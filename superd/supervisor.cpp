@@ -150,7 +150,8 @@ std::shared_ptr<Listener> Supervisor::Open(const Service& service,
                                            ActivationSockets* activation) {
   ListenOptions options{
       service.protocol == Protocol::kUdp ? SOCK_DGRAM : SOCK_STREAM,
-      service.backlog, !service.wait, {service.sndbuf, service.rcvbuf}, service.reuse_port};
+      service.backlog, !service.wait, {service.sndbuf, service.rcvbuf}, service.reuse_port,
+      service.proxy_protocol};
   auto listener = std::make_shared<Listener>();
   listener->endpoint = &endpoint;
   if (activation) listener->fd = activation->Take(endpoint, options.socktype);
@@ -175,6 +176,7 @@ std::shared_ptr<Listener> Supervisor::Open(const Service& service,
   listener->backlog = service.backlog;
   listener->buffers = options.buffers;
   listener->reuse_port = options.reuse_port;
+  listener->proxy_protocol = options.defer_accept;
   return listener;
 }
 
@@ -184,9 +186,10 @@ std::shared_ptr<Listener> Supervisor::Open(const Service& service,
 void Supervisor::Adjust(Listener& listener, const Service& service) {
   const BufferSizes buffers{service.sndbuf, service.rcvbuf};
   if (listener.backlog == service.backlog && listener.wait == service.wait &&
-      listener.buffers == buffers)
+      listener.buffers == buffers && listener.proxy_protocol == service.proxy_protocol)
     return;
   AdjustListener(listener.fd.get(), service, listener.buffers);
+  listener.proxy_protocol = service.proxy_protocol;
   listener.wait = service.wait;
   listener.backlog = service.backlog;
   listener.buffers = buffers;
