@@ -3,7 +3,7 @@
 //
 //   loadgen [-c CONCURRENCY] [-d SECONDS | -n CONNECTIONS] [-s REQUEST]
 //           [-m MIN_BYTES] [-t TIMEOUT_MS] [-H] [--expect-close]
-//           [--source IP | --source-range FIRST-LAST] HOST:PORT
+//           [--source IP | --source-range FIRST-LAST] [--proxy-v2] HOST:PORT
 //
 // It keeps CONCURRENCY connections in flight with epoll: a non-blocking
 // connect, optionally a small request, read until EOF, close, repeat. The
@@ -70,7 +70,7 @@ int64_t NowNs() {
   fprintf(stderr,
           "usage: loadgen [-c CONCURRENCY] [-d SECONDS | -n CONNECTIONS] "
           "[-s REQUEST] [-m MIN_BYTES] [-t TIMEOUT_MS] [-H] [--expect-close] "
-          "[--source IP | --source-range FIRST-LAST] HOST:PORT\n");
+          "[--source IP | --source-range FIRST-LAST] [--proxy-v2] HOST:PORT\n");
   exit(2);
 }
 
@@ -389,13 +389,14 @@ int main(int argc, char** argv) {
   std::string request;
   size_t min_bytes = 1;
   int64_t timeout_ms = 10'000;
-  bool histogram = false, expect_close = false;
+  bool histogram = false, expect_close = false, proxy_v2 = false;
   const char* source = nullptr;
   const char* source_range = nullptr;
   static const option kLong[] = {
       {"expect-close", no_argument, nullptr, 'E'},
       {"source", required_argument, nullptr, 'S'},
       {"source-range", required_argument, nullptr, 'R'},
+      {"proxy-v2", no_argument, nullptr, 'P'},
       {nullptr, 0, nullptr, 0}};
   int opt;
   while ((opt = getopt_long(argc, argv, "c:d:n:s:m:t:Hh", kLong, nullptr)) != -1) {
@@ -410,6 +411,7 @@ int main(int argc, char** argv) {
       case 'E': expect_close = true; break;
       case 'S': source = optarg; break;
       case 'R': source_range = optarg; break;
+      case 'P': proxy_v2 = true; break;
       case 'h': Usage(nullptr);
       default: Usage("unknown option");
     }
@@ -418,6 +420,14 @@ int main(int argc, char** argv) {
   if (concurrency < 1 || concurrency > 65536) Usage("bad concurrency");
   if ((seconds > 0) == (count > 0)) Usage("give exactly one of -d SECONDS and -n CONNECTIONS");
   if (timeout_ms < 1) Usage("bad timeout");
+  // --proxy-v2: every connection begins with the PROXY v2 header a load
+  // balancer would send (PROXY, TCP over IPv4, 192.0.2.1:1 to
+  // 192.0.2.2:2), as if the balancer cost nothing.
+  if (proxy_v2)
+    request = std::string("\r\n\r\n\0\r\nQUIT\n\x21\x11\x00\x0c"
+                          "\xc0\x00\x02\x01\xc0\x00\x02\x02\x00\x01\x00\x02",
+                          28) +
+              request;
 
   std::string target = argv[optind];
   size_t colon = target.rfind(':');
