@@ -11,6 +11,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 
 #include "event_loop.hpp"
@@ -26,7 +27,9 @@ class ProxyIntake {
   // The end of a connection's wait: kComplete with its header (the header
   // read, nothing more), or kInvalid with why (a malformed header, the peer
   // gone, the deadline passed). The descriptor is the caller's again.
-  using Done = std::function<void(UniqueFd fd, const ProxyParse& parse)>;
+  // `at_once`: called from Add itself (the header had come with the
+  // connection), not later from the loop.
+  using Done = std::function<void(UniqueFd fd, const ProxyParse& parse, bool at_once)>;
 
   explicit ProxyIntake(EventLoop& loop) : loop_(loop) {}
   ~ProxyIntake() { Clear(); }
@@ -47,8 +50,8 @@ class ProxyIntake {
     std::optional<EventLoop::TimerId> deadline;  // once it waits in the loop
     Done done;
   };
-  bool Read(int fd);
-  bool Finish(int fd, ProxyParse parse);
+  bool Read(int fd, bool at_once);
+  bool Finish(int fd, ProxyParse parse, bool at_once);
 
   EventLoop& loop_;
   std::unordered_map<int, Waiting> waiting_;

@@ -303,13 +303,14 @@ void Supervisor::AwaitProxyHeader(ServiceState& state, Listener& listener, Uniqu
   ++state.awaiting_header;
   std::weak_ptr<ServiceState> weak_state = state.shared_from_this();
   std::weak_ptr<Listener> weak_listener = listener.shared_from_this();
-  intake_.Add(std::move(conn), [this, weak_state, weak_listener, c](UniqueFd fd,
-                                                                    const ProxyParse& parse) {
+  intake_.Add(std::move(conn), [this, weak_state, weak_listener, c](
+                                   UniqueFd fd, const ProxyParse& parse, bool at_once) {
     auto s = weak_state.lock();
     if (!s) return;  // gone with a reload: the connection closes
     --s->awaiting_header;
     if (!OnProxyHeader(*s, std::move(fd), c, parse))
       if (auto l = weak_listener.lock(); l && l->fd) Rest(*l, kSpawnFailureBackoff);
+    if (at_once) return;  // inside AcceptConnections, which flushes once per batch
     spawner_->Flush();
     Refresh(*s);
   });
