@@ -296,6 +296,20 @@ backend superds
     }
   }
 
+  // CheckClients through `front`, then each backend's stats (`sa`, `sb`):
+  // both served, each spawned for its clients only, and the denied client
+  // counted once, in refused_acl.
+  void ServeThroughBoth(const std::string& front, int n, std::map<std::string, long>* sa,
+                        std::map<std::string, long>* sb) {
+    CheckClients(front, n);
+    EXPECT_EQ(served_["a"] + served_["b"], n + 1);
+    EXPECT_GT(served_["a"], 0);
+    EXPECT_GT(served_["b"], 0);
+    CheckSpawns(a_, "a", sa);
+    CheckSpawns(b_, "b", sb);
+    EXPECT_EQ((*sa)["refused_acl"] + (*sb)["refused_acl"], 1) << "the denied client";
+  }
+
   // What a backend's instances were: one per client it served, none for
   // the denied client (counted in refused_acl) or a health check.
   void CheckSpawns(Superd& superd, const std::string& name, std::map<std::string, long>* s) {
@@ -321,15 +335,8 @@ TEST_F(Balancers, HaproxySendProxyV2PassesTheClientAndItsChecksAreLocalHeadersTh
   ASSERT_TRUE(WaitUntil([&] { return Stats(a_, "behind")["health_checks"] >= 1; }));
   ASSERT_TRUE(WaitUntil([&] { return Stats(b_, "behind")["health_checks"] >= 1; }));
 
-  CheckClients(kBalancer, 20);
-  EXPECT_EQ(served_["a"] + served_["b"], 21);
-  EXPECT_GT(served_["a"], 0);
-  EXPECT_GT(served_["b"], 0);
-
   std::map<std::string, long> sa, sb;
-  CheckSpawns(a_, "a", &sa);
-  CheckSpawns(b_, "b", &sb);
-  EXPECT_EQ(sa["refused_acl"] + sb["refused_acl"], 1) << "the denied client";
+  ServeThroughBoth(kBalancer, 20, &sa, &sb);
   EXPECT_EQ(sa["refused_proxy"] + sb["refused_proxy"], 0);
   // The checks go on, every 200 ms, and still spawn nothing.
   const auto checks = [](Superd& s) { return Stats(s, "behind")["health_checks"]; };
@@ -349,15 +356,8 @@ TEST_F(Balancers, HaproxySendProxyV1PassesTheClientAndItsPlainTcpChecksNeverReac
       "send-proxy check port " + Str(backend_port_) + " inter 200ms fall 2 rise 1"));
   if (IsSkipped()) return;
   std::this_thread::sleep_for(600ms);  // a few checks
-  CheckClients(kBalancer, 20);
-  EXPECT_EQ(served_["a"] + served_["b"], 21);
-  EXPECT_GT(served_["a"], 0);
-  EXPECT_GT(served_["b"], 0);
-
   std::map<std::string, long> sa, sb;
-  CheckSpawns(a_, "a", &sa);
-  CheckSpawns(b_, "b", &sb);
-  EXPECT_EQ(sa["refused_acl"] + sb["refused_acl"], 1) << "the denied client";
+  ServeThroughBoth(kBalancer, 20, &sa, &sb);
   EXPECT_EQ(sa["health_checks"] + sb["health_checks"], 0);
   // A check that did complete its handshake (a very slow HAProxy) would
   // be a connection closed before the end of its PROXY header: refused
@@ -417,14 +417,8 @@ stream {
   ASSERT_TRUE(balancer.Start({nginx, "-p", balancer.dir(), "-e", balancer.dir() + "/error.log",
                               "-c", conf},
                              kNginx, front_port_));
-  CheckClients(kNginx, 4);
-  EXPECT_EQ(served_["a"] + served_["b"], 5);
-  EXPECT_GT(served_["a"], 0);
-  EXPECT_GT(served_["b"], 0);
   std::map<std::string, long> sa, sb;
-  CheckSpawns(a_, "a", &sa);
-  CheckSpawns(b_, "b", &sb);
-  EXPECT_EQ(sa["refused_acl"] + sb["refused_acl"], 1) << "the denied client";
+  ServeThroughBoth(kNginx, 4, &sa, &sb);
   EXPECT_EQ(sa["refused_proxy"] + sb["refused_proxy"], 0);
 }
 
