@@ -63,8 +63,8 @@ const std::set<std::string> kServiceKeys = {
     "user",    "group",    "env",           "working_directory", "umask",
     "nice",    "max_instances", "stderr",   "backlog",           "disabled",
     "max_per_source", "source_prefix", "rate_limit", "rate_limit_pause",
-    "rate_limit_per_source", "allow", "deny", "timeout", "rlimits", "keepalive", "reuse_port", "proxy_protocol", "proxy_from",
-    "argv0", "sndbuf", "rcvbuf"};
+    "rate_limit_per_source", "allow", "deny", "timeout", "rlimits", "keepalive",
+    "reuse_port", "proxy_protocol", "proxy_from", "argv0", "sndbuf", "rcvbuf"};
 
 // More would not fit the spawner's per-child environment (spawner.cpp).
 constexpr size_t kMaxEnv = 1000;
