@@ -18,64 +18,51 @@ ProxyParse Failed(std::string why) {
 
 }  // namespace
 
-void ProxyIntake::Add(UniqueFd fd, Done done) {
-  const int raw = fd.get();
-  waiting_.emplace(raw, Waiting{std::move(fd), {}, std::nullopt, std::move(done)});
-  // A balancer sends the header at once: it has usually come with the
-  // connection, and is read without a trip through poll.
-  if (Read(raw, true)) return;
-  Waiting& w = waiting_.at(raw);
-  w.deadline = loop_.AddTimer(EventLoop::Clock::now() + kDeadline, [this, raw] {
-    Finish(raw, Failed("no PROXY header within " + std::to_string(kDeadline.count()) + "s"),
-           false);
-  });
-  loop_.Watch(raw, [this, raw] { Read(raw, false); });
-}
-
-// Peeks at what has come after the header's bytes so far; takes it while
-// the header goes on, and exactly the rest of the header once it ends.
-// (MSG_DONTWAIT: the socket itself stays blocking, as the program gets it.)
-// Whether the wait is over.
-bool ProxyIntake::Read(int fd, bool at_once) {
-  Waiting& w = waiting_.at(fd);
+std::optional<ProxyParse> ReadProxyHeader(int fd, std::string& got) {
   char buffer[kMaxProxyHeader];
-  const size_t room = kMaxProxyHeader - w.got.size();
+  const size_t room = kMaxProxyHeader - got.size();
   const ssize_t n = recv(fd, buffer, room == 0 ? 1 : room, MSG_PEEK | MSG_DONTWAIT);
-  if (n < 0 && (errno == EAGAIN || errno == EINTR)) return false;
-  if (n < 0)
-    return Finish(fd, Failed(std::string("reading its PROXY header: ") + strerror(errno)),
-                  at_once);
-  if (n == 0) return Finish(fd, Failed("closed before the end of its PROXY header"), at_once);
+  if (n < 0 && (errno == EAGAIN || errno == EINTR)) return std::nullopt;
+  if (n < 0) return Failed(std::string("reading its PROXY header: ") + strerror(errno));
+  if (n == 0) return Failed("closed before the end of its PROXY header");
   const std::string_view peeked(buffer, static_cast<size_t>(n));
   ProxyParse parse =
-      ParseProxyHeader(w.got.empty() ? peeked : w.got + std::string(peeked));  // usually empty
-  if (parse.status == ProxyStatus::kInvalid) return Finish(fd, std::move(parse), at_once);
-  const size_t take = parse.status == ProxyStatus::kComplete
-                          ? parse.header.length - w.got.size()
-                          : static_cast<size_t>(n);
+      ParseProxyHeader(got.empty() ? peeked : got + std::string(peeked));  // usually empty
+  if (parse.status == ProxyStatus::kInvalid) return parse;
+  const size_t take = parse.status == ProxyStatus::kComplete ? parse.header.length - got.size()
+                                                             : static_cast<size_t>(n);
   if (recv(fd, buffer, take, MSG_DONTWAIT) != static_cast<ssize_t>(take))
-    return Finish(fd, Failed("reading its PROXY header: " + std::string(strerror(errno))),
-                  at_once);
-  if (parse.status == ProxyStatus::kComplete) return Finish(fd, std::move(parse), at_once);
-  w.got.append(buffer, take);
-  return false;
+    return Failed("reading its PROXY header: " + std::string(strerror(errno)));
+  if (parse.status == ProxyStatus::kComplete) return parse;
+  got.append(buffer, take);
+  return std::nullopt;
 }
 
-bool ProxyIntake::Finish(int fd, ProxyParse parse, bool at_once) {
+void ProxyIntake::Add(UniqueFd fd, std::string got, Done done) {
+  const int raw = fd.get();
+  const auto deadline = loop_.AddTimer(EventLoop::Clock::now() + kDeadline, [this, raw] {
+    Finish(raw, Failed("no PROXY header within " + std::to_string(kDeadline.count()) + "s"));
+  });
+  waiting_.emplace(raw, Waiting{std::move(fd), std::move(got), deadline, std::move(done)});
+  loop_.Watch(raw, [this, raw] {
+    if (auto parse = ReadProxyHeader(raw, waiting_.at(raw).got)) Finish(raw, std::move(*parse));
+  });
+}
+
+void ProxyIntake::Finish(int fd, ProxyParse parse) {
   auto it = waiting_.find(fd);
-  if (it == waiting_.end()) return true;
+  if (it == waiting_.end()) return;
   Waiting w = std::move(it->second);
   waiting_.erase(it);
   loop_.Unwatch(fd);
-  if (w.deadline) loop_.CancelTimer(*w.deadline);
-  w.done(std::move(w.fd), parse, at_once);
-  return true;
+  loop_.CancelTimer(w.deadline);
+  w.done(std::move(w.fd), parse);
 }
 
 void ProxyIntake::Clear() {
   for (auto& [fd, w] : waiting_) {
     loop_.Unwatch(fd);
-    if (w.deadline) loop_.CancelTimer(*w.deadline);
+    loop_.CancelTimer(w.deadline);
   }
   waiting_.clear();
 }

@@ -1,10 +1,12 @@
 // ProxyIntake: the connections of proxy_protocol services while their PROXY
-// header comes in, read in the loop without ever blocking it. Each waits in
-// the poll set under a deadline (a loop timer, kDeadline); what has come is
-// taken as it comes, since every byte before the end of a header is the
-// header's, and the header's last byte is the last one read: the program
-// gets the client's stream from its first byte. Knows nothing of services:
-// the supervisor decides what a header means.
+// header comes in, read without ever blocking the loop. A balancer sends the
+// header at once, so it has usually come with the connection, and is read
+// right after the accept (ReadProxyHeader); a connection whose header has
+// not waits in the poll set under a deadline (a loop timer, kDeadline).
+// What has come is taken as it comes, since every byte before the end of a
+// header is the header's, and the header's last byte is the last one read:
+// the program gets the client's stream from its first byte. Knows nothing
+// of services: the supervisor decides what a header means.
 #pragma once
 
 #include <chrono>
@@ -20,6 +22,14 @@
 
 namespace superd {
 
+// Reads what has come of the PROXY header of `fd` after `got` (its bytes
+// taken so far): peeks, then takes what can only be the header's, and
+// exactly the rest of the header once it ends. The parse once the wait is
+// over (kComplete, or kInvalid with why); nullopt while the header goes
+// on, with what came appended to `got`. Never blocks (MSG_DONTWAIT: the
+// socket itself stays blocking, as the program gets it).
+std::optional<ProxyParse> ReadProxyHeader(int fd, std::string& got);
+
 class ProxyIntake {
  public:
   static constexpr std::chrono::seconds kDeadline{5};
@@ -27,18 +37,16 @@ class ProxyIntake {
   // The end of a connection's wait: kComplete with its header (the header
   // read, nothing more), or kInvalid with why (a malformed header, the peer
   // gone, the deadline passed). The descriptor is the caller's again.
-  // `at_once`: called from Add itself (the header had come with the
-  // connection), not later from the loop.
-  using Done = std::function<void(UniqueFd fd, const ProxyParse& parse, bool at_once)>;
+  using Done = std::function<void(UniqueFd fd, const ProxyParse& parse)>;
 
   explicit ProxyIntake(EventLoop& loop) : loop_(loop) {}
   ~ProxyIntake() { Clear(); }
   ProxyIntake(const ProxyIntake&) = delete;
   ProxyIntake& operator=(const ProxyIntake&) = delete;
 
-  // Waits for the header of `fd`; `done` runs once: at once when the
-  // header has already come, else from the loop.
-  void Add(UniqueFd fd, Done done);
+  // Waits in the loop for the rest of the header of `fd`, of which `got`
+  // has come (ReadProxyHeader); `done` runs once, from the loop.
+  void Add(UniqueFd fd, std::string got, Done done);
   size_t size() const { return waiting_.size(); }
   // Closes every waiting connection, calling nothing (superd stops).
   void Clear();
@@ -47,11 +55,10 @@ class ProxyIntake {
   struct Waiting {
     UniqueFd fd;
     std::string got;  // the header so far
-    std::optional<EventLoop::TimerId> deadline;  // once it waits in the loop
+    EventLoop::TimerId deadline;
     Done done;
   };
-  bool Read(int fd, bool at_once);
-  bool Finish(int fd, ProxyParse parse, bool at_once);
+  void Finish(int fd, ProxyParse parse);
 
   EventLoop& loop_;
   std::unordered_map<int, Waiting> waiting_;

@@ -263,11 +263,8 @@ void Supervisor::AcceptConnections(Listener& listener) {
     Connection c{false, SOCK_STREAM, listener.endpoint->address, {}, 0, 0, {}};
     UniqueFd conn = Accept(listener, c);
     if (!conn) break;
-    if (state.service->proxy_protocol) {
-      AwaitProxyHeader(state, listener, std::move(conn), c);
-      continue;
-    }
-    if (!Serve(state, std::move(conn), c)) {
+    if (!(state.service->proxy_protocol ? ServeProxied(state, listener, std::move(conn), c)
+                                        : Serve(state, std::move(conn), c))) {
       Rest(listener, kSpawnFailureBackoff);
       break;
     }
@@ -291,29 +288,37 @@ bool Supervisor::Serve(ServiceState& state, UniqueFd conn, const Connection& c) 
   return Spawn(state, nullptr, conn.get(), c, verdict);
 }
 
-// proxy_protocol: a connection from a load balancer of `proxy_from` waits
-// (ProxyIntake) for the header that says who the client is, holding one
-// of the service's instances meanwhile, so that half-sent headers cost at
-// most max_instances waiting connections per service; anyone else is
-// refused before a byte is read.
-void Supervisor::AwaitProxyHeader(ServiceState& state, Listener& listener, UniqueFd conn,
-                                  const Connection& c) {
+// proxy_protocol: a connection from a load balancer of `proxy_from`,
+// served once its header says who the client is. The header has usually
+// come with the connection; if not, the connection waits for it
+// (ProxyIntake), holding one of the service's instances meanwhile, so that
+// half-sent headers cost at most max_instances waiting connections per
+// service. Anyone else is refused before a byte is read. False when no
+// process could be created.
+bool Supervisor::ServeProxied(ServiceState& state, Listener& listener, UniqueFd conn,
+                              const Connection& c) {
   const Verdict balancer = state.admission.CheckBalancer(c.remote.get());
-  if (!balancer.admitted()) return NoteRefusal(state, c, balancer, "connection");
+  if (!balancer.admitted()) {
+    NoteRefusal(state, c, balancer, "connection");
+    return true;
+  }
+  std::string got;
+  if (auto parse = ReadProxyHeader(conn.get(), got))
+    return OnProxyHeader(state, std::move(conn), c, *parse);
   ++state.awaiting_header;
   std::weak_ptr<ServiceState> weak_state = state.shared_from_this();
   std::weak_ptr<Listener> weak_listener = listener.shared_from_this();
-  intake_.Add(std::move(conn), [this, weak_state, weak_listener, c](
-                                   UniqueFd fd, const ProxyParse& parse, bool at_once) {
-    auto s = weak_state.lock();
-    if (!s) return;  // gone with a reload: the connection closes
-    --s->awaiting_header;
-    if (!OnProxyHeader(*s, std::move(fd), c, parse))
-      if (auto l = weak_listener.lock(); l && l->fd) Rest(*l, kSpawnFailureBackoff);
-    if (at_once) return;  // inside AcceptConnections, which flushes once per batch
-    spawner_->Flush();
-    Refresh(*s);
-  });
+  intake_.Add(std::move(conn), std::move(got),
+              [this, weak_state, weak_listener, c](UniqueFd fd, const ProxyParse& parse) {
+                auto s = weak_state.lock();
+                if (!s) return;  // gone with a reload: the connection closes
+                --s->awaiting_header;
+                if (!OnProxyHeader(*s, std::move(fd), c, parse))
+                  if (auto l = weak_listener.lock(); l && l->fd) Rest(*l, kSpawnFailureBackoff);
+                spawner_->Flush();
+                Refresh(*s);
+              });
+  return true;
 }
 
 // A connection's PROXY header, or why it has none. A LOCAL header is a

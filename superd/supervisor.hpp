@@ -62,8 +62,8 @@ class Supervisor {
   void AcceptConnections(Listener& listener);
   UniqueFd Accept(Listener& listener, Connection& connection);
   bool Serve(ServiceState& state, UniqueFd conn, const Connection& c);
-  void AwaitProxyHeader(ServiceState& state, Listener& listener, UniqueFd conn,
-                        const Connection& c);
+  bool ServeProxied(ServiceState& state, Listener& listener, UniqueFd conn,
+                    const Connection& c);
   bool OnProxyHeader(ServiceState& state, UniqueFd fd, const Connection& balancer,
                      const ProxyParse& parse);
   std::optional<Verdict> AdmitDatagram(Listener& listener, Connection& c);
