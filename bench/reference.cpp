@@ -1,7 +1,7 @@
 // reference - the benchmark's yardstick: the least work that serves one
 // connection with one process on this machine.
 //
-//   reference [-m MODE] [-b BACKLOG] [-r REPLY] -l HOST:PORT [PROGRAM [ARG...]]
+//   reference [-m MODE] [-p] [-b BACKLOG] [-r REPLY] -l HOST:PORT [PROGRAM [ARG...]]
 //
 // MODE is how a connection is served:
 //   vfork        accept, vfork, dup2 to fds 0 and 1, execve (the default and
@@ -18,6 +18,12 @@
 //   close        no process and no reply: accept and close at once (what a
 //                refusal costs at the least; the yardstick for superd's
 //                allow/deny refusals)
+// -p: every connection begins with a PROXY protocol v2 header (a load
+// balancer's), read at the least cost before the connection is served: the
+// listening socket has TCP_DEFER_ACCEPT (as superd's proxy_protocol
+// services), and the header is taken by two blocking reads, its 16 fixed
+// bytes and then the length they give; the address in it is not looked at.
+// A connection without one is closed.
 // Children are reaped by a SIGCHLD handler. The listening socket has the
 // same backlog as superd's default (1024). The program gets only fds 0 and
 // 1 (and whatever fd 2 this process has) and the environment PATH=....
@@ -27,6 +33,7 @@
 #include <linux/futex.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sched.h>
 #include <signal.h>
 #include <spawn.h>
@@ -61,8 +68,8 @@ void Reaper(int) {
 [[noreturn]] void Usage(const char* why) {
   if (why) fprintf(stderr, "reference: %s\n", why);
   fprintf(stderr,
-          "usage: reference [-m vfork|posix_spawn|fork|clone|inproc|close] [-b BACKLOG] "
-          "[-r REPLY] -l HOST:PORT [PROGRAM [ARG...]]\n");
+          "usage: reference [-m vfork|posix_spawn|fork|clone|inproc|close] [-p] "
+          "[-b BACKLOG] [-r REPLY] -l HOST:PORT [PROGRAM [ARG...]]\n");
   exit(2);
 }
 
@@ -107,6 +114,18 @@ CloneStack* FreeStack() {
   dup2(conn, 1);
   execve(g_argv[0], g_argv, g_envp);
   _exit(127);
+}
+
+// -p: takes the PROXY v2 header off the connection; whether it had one.
+bool ReadProxyHeader(int conn) {
+  static const unsigned char kSignature[12] = {0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d,
+                                               0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a};
+  unsigned char header[16 + 65535];
+  if (recv(conn, header, 16, MSG_WAITALL) != 16 || memcmp(header, kSignature, 12) != 0)
+    return false;
+  const size_t length = header[14] << 8 | header[15];
+  return length == 0 ||
+         recv(conn, header + 16, length, MSG_WAITALL) == static_cast<ssize_t>(length);
 }
 
 pid_t Spawn(Mode mode, int conn) {
@@ -157,8 +176,9 @@ int main(int argc, char** argv) {
   Mode mode = Mode::kVfork;
   int backlog = 1024;
   std::string listen_at, reply = "hello\r\n";
+  bool proxy = false;
   int opt;
-  while ((opt = getopt(argc, argv, "+m:b:r:l:h")) != -1) {
+  while ((opt = getopt(argc, argv, "+m:pb:r:l:h")) != -1) {
     switch (opt) {
       case 'm':
         if (!strcmp(optarg, "vfork")) mode = Mode::kVfork;
@@ -169,6 +189,7 @@ int main(int argc, char** argv) {
         else if (!strcmp(optarg, "close")) mode = Mode::kClose;
         else Usage("unknown mode");
         break;
+      case 'p': proxy = true; break;
       case 'b': backlog = atoi(optarg); break;
       case 'r': reply = optarg; break;
       case 'l': listen_at = optarg; break;
@@ -196,6 +217,7 @@ int main(int argc, char** argv) {
   int lfd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
   int one = 1;
   setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (proxy) setsockopt(lfd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &one, sizeof one);
   if (lfd < 0 || bind(lfd, res->ai_addr, res->ai_addrlen) < 0 || listen(lfd, backlog) < 0) {
     fprintf(stderr, "reference: unable to listen on %s: %s\n", listen_at.c_str(),
             strerror(errno));
@@ -229,7 +251,7 @@ int main(int argc, char** argv) {
         usleep(10'000);
       continue;  // EINTR, ECONNABORTED, ...
     }
-    if (mode == Mode::kClose) {
+    if (mode == Mode::kClose || (proxy && !ReadProxyHeader(conn))) {
       // nothing: closed below
     } else if (mode == Mode::kInproc) {
       ssize_t ignored = write(conn, reply.data(), reply.size());
