@@ -1,9 +1,9 @@
 // Supervisor: wires the loop. Binds every endpoint of the table, then:
 // readable listener -> accept -> spawn -> instances; SIGCHLD -> reap -> log
 // exit -> watch the listener again; SIGHUP -> load the table -> plan ->
-// bind new sockets -> commit or abandon; SIGTERM/SIGINT -> stop. The one
-// layer that logs what the layers below it report. Never blocks outside
-// the loop's wait.
+// bind new sockets -> commit or abandon (supervisor_reload.cpp);
+// SIGTERM/SIGINT -> stop. The one layer that logs what the layers below it
+// report. Never blocks outside the loop's wait.
 #pragma once
 
 #include <cstdint>
@@ -47,6 +47,7 @@ class Supervisor {
 
  private:
   using StatePtr = std::shared_ptr<ServiceState>;
+  static constexpr const char* kSelf = "superd";  // what superd logs as itself
 
   Supervisor(std::shared_ptr<const ServiceTable> table,
              const SupervisorOptions& options);
