@@ -17,8 +17,12 @@ namespace {
 // (editors, update-inetd), created, removed. IN_MODIFY too: a rewrite in
 // place is a change even before it is closed; the supervisor waits for
 // the writes to settle.
+// The directory itself removed or moved away: what it held is gone, and
+// the next reload watches where it may come back (IN_IGNORED would also
+// come for watches superd removes itself).
 constexpr uint32_t kEvents = IN_CLOSE_WRITE | IN_MODIFY | IN_MOVED_TO | IN_MOVED_FROM |
-                             IN_CREATE | IN_DELETE | IN_ATTRIB | IN_ONLYDIR;
+                             IN_CREATE | IN_DELETE | IN_ATTRIB | IN_DELETE_SELF |
+                             IN_MOVE_SELF | IN_ONLYDIR;
 
 }  // namespace
 
@@ -37,6 +41,9 @@ void TableWatch::Watch(const std::vector<std::string>& files,
   for (const std::string& p : patterns) Add(p, true);
 }
 
+// A directory that does not exist (yet) is awaited in the nearest one on
+// its path that does: its making is a change, and the reload it brings
+// watches it.
 void TableWatch::Add(const std::string& path, bool pattern) {
   const std::string dir = DirectoryOf(path);
   const std::string name = path.substr(path.rfind('/') == std::string::npos
@@ -47,8 +54,9 @@ void TableWatch::Add(const std::string& path, bool pattern) {
   auto it = by_directory_.find(dir);
   if (it == by_directory_.end()) {
     const int wd = inotify_add_watch(fd_.get(), dir.c_str(), kEvents);
-    if (wd < 0) {  // a directory yet to be made is watched from the next reload on
-      if (errno != ENOENT) error_ += (error_.empty() ? "" : "; ") + dir + ": " + strerror(errno);
+    if (wd < 0 && errno == ENOENT && dir != path && dir != "/") return Add(dir, false);
+    if (wd < 0) {
+      error_ += (error_.empty() ? "" : "; ") + dir + ": " + strerror(errno);
       return;
     }
     it = by_directory_.emplace(dir, wd).first;
@@ -69,7 +77,12 @@ bool TableWatch::Changed() {
         continue;
       }
       const auto it = watched_.find(event->wd);
-      if (it == watched_.end() || event->len == 0) continue;
+      if (it == watched_.end()) continue;
+      if (event->mask & (IN_DELETE_SELF | IN_MOVE_SELF)) {
+        changed = true;
+        continue;
+      }
+      if (event->len == 0) continue;
       for (const Name& n : it->second.names)
         changed = changed || (n.pattern ? fnmatch(n.name.c_str(), event->name, FNM_PERIOD) == 0
                                         : n.name == event->name);

@@ -23,9 +23,10 @@ class TableWatch {
   const std::string& error() const { return error_; }
 
   // Watches `files` (by name) and what `patterns` (glob(7) in their last
-  // component) name, instead of what was watched before. Directories
-  // that cannot be watched are left out: error() says which, but not
-  // those that do not exist (yet).
+  // component) name, instead of what was watched before. A directory that
+  // does not exist (yet) is awaited in the nearest one above it that does;
+  // its making, or its removal once watched, is a change. Directories that
+  // cannot be watched are left out: error() says which.
   void Watch(const std::vector<std::string>& files, const std::vector<std::string>& patterns);
   // Reads every pending event; whether one concerns the table.
   bool Changed();

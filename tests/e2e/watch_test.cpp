@@ -100,6 +100,37 @@ TEST_F(Watch, ANewDropInIsServedAndARemovedOneStops) {
   EXPECT_EQ(PingReply(kept_), "ping\n");
 }
 
+// A drop-in directory that does not exist at the start is awaited in the
+// nearest directory above it that does: each level made is a reload that
+// watches it, and the drop-in put there last is served.
+TEST_F(Watch, ADropInDirectoryMadeAfterTheStartIsWatched) {
+  superd_.WriteTable(Table("include: [\"drop/conf.d/*.yaml\"]\n", ""));
+  ASSERT_TRUE(superd_.Start());
+  ASSERT_EQ(mkdir((superd_.dir() + "/drop").c_str(), 0755), 0);
+  ASSERT_TRUE(superd_.WaitForLogCount("reloaded: ", 1));
+  ASSERT_EQ(mkdir((superd_.dir() + "/drop/conf.d").c_str(), 0755), 0);
+  ASSERT_TRUE(superd_.WaitForLogCount("reloaded: ", 2));
+  SaveByRename(superd_.dir() + "/drop/conf.d/drop-in.yaml",
+               "services:\n" + EchoEntry("drop-in", drop_in_));
+  EXPECT_TRUE(EventuallyEchoes(drop_in_));
+  EXPECT_EQ(PingReply(kept_), "ping\n");
+}
+
+// Removed (an admin's rm -r, or an empty directory's rmdir) and made
+// again: still watched.
+TEST_F(Watch, ADropInDirectoryRemovedAndMadeAgainIsStillWatched) {
+  superd_.WriteTable(Table("include: [\"conf.d/*.yaml\"]\n", ""));
+  const std::string dir = superd_.dir() + "/conf.d";
+  ASSERT_EQ(mkdir(dir.c_str(), 0755), 0);
+  ASSERT_TRUE(superd_.Start());
+  ASSERT_EQ(rmdir(dir.c_str()), 0);
+  ASSERT_TRUE(superd_.WaitForLogCount("reloaded: ", 1));
+  ASSERT_EQ(mkdir(dir.c_str(), 0755), 0);
+  ASSERT_TRUE(superd_.WaitForLogCount("reloaded: ", 2));
+  SaveByRename(dir + "/drop-in.yaml", "services:\n" + EchoEntry("drop-in", drop_in_));
+  EXPECT_TRUE(EventuallyEchoes(drop_in_));
+}
+
 TEST_F(Watch, WatchFalseLeavesTheTableToSighup) {
   superd_.WriteTable(Table("watch: false\n", ""));
   ASSERT_TRUE(superd_.Start());
