@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 
 #include "table_file.hpp"
@@ -37,7 +38,15 @@ void TableWatch::Watch(const std::vector<std::string>& files,
   watched_.clear();
   by_directory_.clear();
   error_.clear();
-  for (const std::string& f : files) Add(f, false);
+  for (const std::string& f : files) {
+    Add(f, false);
+    // A symbolic link is watched where it points as well: an edit of the
+    // file it names happens there.
+    if (char* real = realpath(f.c_str(), nullptr)) {
+      if (f != real) Add(real, false);
+      free(real);
+    }
+  }
   for (const std::string& p : patterns) Add(p, true);
 }
 

@@ -23,7 +23,8 @@ class TableWatch {
   const std::string& error() const { return error_; }
 
   // Watches `files` (by name) and what `patterns` (glob(7) in their last
-  // component) name, instead of what was watched before. A directory that
+  // component) name, instead of what was watched before; a file that is a
+  // symbolic link, also where it points. A directory that
   // does not exist (yet) is awaited in the nearest one above it that does;
   // its making, or its removal once watched, is a change. Directories that
   // cannot be watched are left out: error() says which.

@@ -131,6 +131,20 @@ TEST_F(Watch, ADropInDirectoryRemovedAndMadeAgainIsStillWatched) {
   EXPECT_TRUE(EventuallyEchoes(drop_in_));
 }
 
+// A table kept elsewhere (configuration management) and linked to: an
+// edit of the file the link names is seen.
+TEST_F(Watch, AnEditOfTheFileATableLinkNamesIsServed) {
+  const std::string elsewhere = superd_.dir() + "/elsewhere";
+  ASSERT_EQ(mkdir(elsewhere.c_str(), 0755), 0);
+  const std::string real = elsewhere + "/superd.yaml";
+  superd_.WriteTable(Table("", ""));
+  ASSERT_EQ(std::rename(superd_.table_path().c_str(), real.c_str()), 0);
+  ASSERT_EQ(symlink(real.c_str(), superd_.table_path().c_str()), 0);
+  ASSERT_TRUE(superd_.Start());
+  SaveByRename(real, Table("", EchoEntry("added", added_)));
+  EXPECT_TRUE(EventuallyEchoes(added_));
+}
+
 TEST_F(Watch, WatchFalseLeavesTheTableToSighup) {
   superd_.WriteTable(Table("watch: false\n", ""));
   ASSERT_TRUE(superd_.Start());
