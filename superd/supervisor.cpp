@@ -34,11 +34,6 @@ constexpr auto kSpawnFailureBackoff = std::chrono::milliseconds(1000);
 // `timeout`: from SIGTERM to SIGKILL of the instance's process group.
 constexpr auto kTimeoutKillDelay = std::chrono::seconds(2);
 
-double SecondsSince(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
-      .count();
-}
-
 // A closed fd 0, 1 or 2 would be reused by a socket, which a child would
 // then get as stdin or stderr by accident. Descriptors superd inherited
 // (from a shell, a init script) are not the programs' business: mark them
@@ -55,6 +50,10 @@ void SanitizeDescriptors() {
 }
 
 }  // namespace
+
+double Supervisor::SecondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
 
 bool Supervisor::Run(ServiceTable table, const SupervisorOptions& options) {
   SanitizeDescriptors();

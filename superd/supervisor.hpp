@@ -6,6 +6,7 @@
 // report. Never blocks outside the loop's wait.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -48,6 +49,7 @@ class Supervisor {
  private:
   using StatePtr = std::shared_ptr<ServiceState>;
   static constexpr const char* kSelf = "superd";  // what superd logs as itself
+  static double SecondsSince(std::chrono::steady_clock::time_point start);
 
   Supervisor(std::shared_ptr<const ServiceTable> table,
              const SupervisorOptions& options);

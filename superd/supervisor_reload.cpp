@@ -93,11 +93,7 @@ void Supervisor::Apply(LoadResult loaded) {
   const auto started = std::chrono::steady_clock::now();
   struct Timed {  // how long the loop was busy with it, for the curious
     std::chrono::steady_clock::time_point since;
-    ~Timed() {
-      LOG_DEBUG(kSelf, "reload applied in %.1f ms",
-                std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - since)
-                    .count());
-    }
+    ~Timed() { LOG_DEBUG(kSelf, "reload applied in %.1f ms", SecondsSince(since) * 1000); }
   } timed{started};
   if (!loaded.table) {
     for (const Diagnostic& d : loaded.diagnostics.errors())
